@@ -1,0 +1,48 @@
+"""``python -m <service> [--migrate] [--host H] [--port P]``: the one way a service starts."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from vfu_common.migrations import upgrade
+from vfu_common.settings import BaseServiceSettings
+
+
+def serve_main(
+    *,
+    app_factory: str,
+    settings: BaseServiceSettings,
+    alembic_ini: Path | None,
+    argv: list[str] | None = None,
+) -> None:
+    """Parse the command line, migrate if asked, then serve with uvicorn."""
+    parser = argparse.ArgumentParser(prog=settings.service_name)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--migrate", action="store_true", help="apply database migrations before serving"
+    )
+    parser.add_argument(
+        "--migrate-only", action="store_true", help="apply database migrations and exit"
+    )
+    args = parser.parse_args(argv)
+    if args.migrate or args.migrate_only:
+        if alembic_ini is None:
+            parser.error("this process has no database to migrate")
+        upgrade(alembic_ini, settings.database_url)
+        if args.migrate_only:
+            return
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        loop="uvloop",
+        http="httptools",
+    )

@@ -1,0 +1,1 @@
+"""Event envelope, typed contracts and stream definitions shared by every service."""

@@ -1,0 +1,1 @@
+"""Reliable messaging: transactional outbox, relay, inbox and the consumer loop."""

@@ -1,0 +1,55 @@
+"""A database lease so only one replica runs a singleton task (the relay, a scheduler).
+
+A lease row names its holder and an expiry; the holder renews it while working, and any
+replica may take it over once it has expired. This works the same on SQLite and
+PostgreSQL, and a crashed holder loses the lease within one TTL.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+
+from vfu_common.clock import utcnow
+from vfu_common.db import Database, insert_ignore
+from vfu_common.ids import new_id
+from vfu_common.messaging.tables import leases
+
+
+class Lease:
+    """A named lease held by this process."""
+
+    def __init__(self, db: Database, name: str, *, ttl_seconds: float = 15.0) -> None:
+        self.db = db
+        self.name = name
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.holder = f"{socket.gethostname()}-{new_id().hex[:12]}"
+
+    async def acquire(self) -> bool:
+        """Take or renew the lease; True while this process holds it."""
+        now = utcnow()
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(leases)
+                .where(leases.c.name == self.name)
+                .where(or_(leases.c.holder == self.holder, leases.c.expires_at < now))
+                .values(holder=self.holder, expires_at=now + self.ttl)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+            return await insert_ignore(
+                session,
+                leases,
+                {"name": self.name, "holder": self.holder, "expires_at": now + self.ttl},
+            )
+
+    async def release(self) -> None:
+        """Give the lease up so another replica can take over at once."""
+        async with self.db.write() as session:
+            await session.execute(
+                update(leases)
+                .where(leases.c.name == self.name, leases.c.holder == self.holder)
+                .values(expires_at=utcnow() - self.ttl)
+            )

@@ -1,0 +1,1 @@
+"""Read models that several services keep identically from other services' events."""

@@ -1,0 +1,135 @@
+"""The app factory every service uses: database, NATS, relay, consumers, HTTP plumbing.
+
+A service declares what is its own (routers, subscriptions); everything else — the
+lifespan, middleware, error rendering and health endpoints — is the same everywhere and
+lives here, so three services do not carry three copies of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+
+from fastapi import APIRouter, FastAPI
+
+from vfu_common.db import Database
+from vfu_common.errors import install_problem_handlers
+from vfu_common.events.streams import ensure_stream, service_stream
+from vfu_common.identity import InternalTokenVerifier
+from vfu_common.logging import configure_logging
+from vfu_common.messaging.consumer import Consumer, Subscription
+from vfu_common.messaging.relay import OutboxRelay
+from vfu_common.nats_connection import NatsConnection
+from vfu_common.settings import BaseServiceSettings
+from vfu_common.web.health import router as health_router
+from vfu_common.web.middleware import InternalIdentityMiddleware, RequestContextMiddleware
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a service itself: its name, HTTP routers and event subscriptions."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    version: str = "0.1.0"
+
+
+@dataclass
+class ServiceRuntime:
+    """The live resources of one service process."""
+
+    definition: ServiceDefinition
+    settings: BaseServiceSettings
+    db: Database
+    nats: NatsConnection
+    relay: OutboxRelay | None = None
+    consumers: list[Consumer] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start the bus in the background: HTTP serves while NATS is still away."""
+        self._tasks.append(asyncio.create_task(self._run_bus(), name="bus"))
+
+    async def _run_bus(self) -> None:
+        await self.nats.connect()
+        js = self.nats.jetstream()
+        await _retry_until_done(lambda: ensure_stream(js, service_stream(self.definition.name)))
+        self.relay = OutboxRelay(
+            self.db, js, service=self.definition.name, poll_seconds=self.settings.relay_poll_seconds
+        )
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        for subscription in self.definition.subscriptions:
+            sub = replace(subscription, max_deliver=self.settings.consumer_max_deliver)
+            consumer = Consumer(self.db, js, sub)
+            self.consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
+
+    async def stop(self) -> None:
+        """Stop fetch loops and the relay, drain NATS, close the database."""
+        for task in reversed(self._tasks):
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.nats.close()
+        await self.db.dispose()
+
+
+async def _retry_until_done(step: object) -> None:
+    delay = 0.2
+    while True:
+        try:
+            await step()  # type: ignore[operator]
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            _log.warning("start-up step failed (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+
+
+def create_service_app(definition: ServiceDefinition, settings: BaseServiceSettings) -> FastAPI:
+    """Build the FastAPI app of a service from its definition and settings."""
+    configure_logging(settings.log_level, service=definition.name)
+    verifier = InternalTokenVerifier(settings.public_key_pem())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = ServiceRuntime(
+            definition=definition,
+            settings=settings,
+            db=Database(settings.database_url),
+            nats=NatsConnection(settings.nats_url, name=definition.name),
+        )
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,  # the gateway serves the one public /docs
+    )
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    for router in definition.routers:
+        app.include_router(router)
+    app.add_middleware(InternalIdentityMiddleware, verifier=verifier)
+    app.add_middleware(RequestContextMiddleware)
+    return app

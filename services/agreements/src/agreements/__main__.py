@@ -1,0 +1,18 @@
+"""``python -m agreements [--migrate] [--host H] [--port P]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vfu_common.cli import serve_main
+
+from agreements.settings import Settings
+
+ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+
+if __name__ == "__main__":
+    serve_main(
+        app_factory="agreements.main:create_app",
+        settings=Settings(),
+        alembic_ini=ALEMBIC_INI,
+    )

@@ -1,0 +1,21 @@
+"""The agreements service: organisations and VFU agreements."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from vfu_common.service import ServiceDefinition, create_service_app
+
+from agreements.organisations.endpoints import router as organisations_router
+from agreements.settings import Settings
+
+DEFINITION = ServiceDefinition(
+    name="agreements",
+    title="VFU agreements",
+    description="Organisations (parties) and 2..n-party VFU agreements.",
+    routers=[organisations_router],
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app of the agreements service."""
+    return create_service_app(DEFINITION, settings or Settings())

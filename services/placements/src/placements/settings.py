@@ -1,0 +1,15 @@
+"""Settings of the placements service (environment prefix PLACEMENTS_)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+from vfu_common.settings import BaseServiceSettings
+
+
+class Settings(BaseServiceSettings):
+    """The placements service's configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="PLACEMENTS_", extra="ignore")
+
+    service_name: str = "placements"
+    database_url: str = "sqlite+aiosqlite:///./data/placements.db"

@@ -1,0 +1,7 @@
+"""Everything the supervisors database holds, for Alembic's comparisons."""
+
+from __future__ import annotations
+
+from vfu_common.projections.organisations import metadata as target_metadata
+
+__all__ = ["target_metadata"]

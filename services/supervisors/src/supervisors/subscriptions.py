@@ -1,0 +1,15 @@
+"""What the supervisors service consumes, by source stream."""
+
+from __future__ import annotations
+
+from vfu_common.events.streams import service_stream
+from vfu_common.messaging.consumer import Subscription
+from vfu_common.projections import organisations
+
+SUBSCRIPTIONS = [
+    Subscription(
+        durable="supervisors-from-agreements",
+        stream=service_stream("agreements"),
+        handlers=dict(organisations.HANDLERS),
+    ),
+]
