@@ -1,4 +1,4 @@
-"""``python -m <service> [--migrate] [--host H] [--port P]``: the one way a service starts."""
+"""``python -m <service> [--migrate] [--host H] [--port P]``: the one way a process starts."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from pathlib import Path
 import uvicorn
 
 from vfu_common.migrations import upgrade
-from vfu_common.settings import BaseServiceSettings
 
 
 def serve_main(
     *,
+    prog: str,
     app_factory: str,
-    settings: BaseServiceSettings,
-    alembic_ini: Path | None,
+    database_url: str | None = None,
+    alembic_ini: Path | None = None,
     argv: list[str] | None = None,
 ) -> None:
     """Parse the command line, migrate if asked, then serve with uvicorn."""
-    parser = argparse.ArgumentParser(prog=settings.service_name)
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument(
@@ -30,9 +30,9 @@ def serve_main(
     )
     args = parser.parse_args(argv)
     if args.migrate or args.migrate_only:
-        if alembic_ini is None:
+        if alembic_ini is None or database_url is None:
             parser.error("this process has no database to migrate")
-        upgrade(alembic_ini, settings.database_url)
+        upgrade(alembic_ini, database_url)
         if args.migrate_only:
             return
     uvicorn.run(

@@ -12,7 +12,8 @@ ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 
 if __name__ == "__main__":
     serve_main(
+        prog="supervisors",
         app_factory="supervisors.main:create_app",
-        settings=Settings(),
+        database_url=Settings().database_url,
         alembic_ini=ALEMBIC_INI,
     )

@@ -1,0 +1,149 @@
+"""The gateway application: its own routes via FastAPI, the proxy as raw ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import Receive, Scope, Send
+from vfu_common.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers
+from vfu_common.identity import InternalTokenSigner, Principal
+from vfu_common.logging import configure_logging
+from vfu_common.web.middleware import REQUEST_ID_HEADER, RequestContextMiddleware, header
+
+from gateway.auth import DevKeyAuthenticator
+from gateway.openapi import OpenApiAggregator
+from gateway.proxy import Upstream, forward, send_problem
+from gateway.settings import Settings
+
+API_PREFIX = "/api/v1/"
+
+
+class Gateway:
+    """Routes ``/api/v1/<service>/...`` to the services; everything else to FastAPI."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.signer = InternalTokenSigner(settings.private_key_pem())
+        self.authenticator = DevKeyAuthenticator.from_settings(settings)
+        self.upstreams = {
+            name: Upstream(
+                name,
+                url,
+                pool_size=settings.pool_size,
+                connect_timeout=settings.connect_timeout_seconds,
+                read_timeout=settings.upstream_timeout_seconds,
+            )
+            for name, url in settings.upstreams().items()
+        }
+        self.openapi = OpenApiAggregator(self.upstreams, self._system_token)
+        self.api = self._build_fastapi()
+        # The request-context middleware wraps both paths: ids and metrics everywhere.
+        self._app = RequestContextMiddleware(self._route)
+
+    def _system_token(self) -> str:
+        return self.signer.mint(Principal(subject="gateway", roles=frozenset({"system"})))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            await self.api(scope, receive, send)
+            return
+        service = scope["path"][len(API_PREFIX) :].split("/", 1)[0]
+        upstream = self.upstreams.get(service)
+        if upstream is None:
+            await send_problem(send, 404, "not_found", "Not found", f"No API at {scope['path']}.")
+            return
+        # RequestContextMiddleware has validated or generated the id by now.
+        request_id = header(scope, REQUEST_ID_HEADER) or ""
+        principal = self.authenticator.authenticate(header(scope, b"authorization"), request_id)
+        if principal is None:
+            await send_problem(
+                send,
+                401,
+                "unauthenticated",
+                "Unauthenticated",
+                "Send Authorization: Bearer <API key>.",
+                headers=[(b"www-authenticate", b'Bearer realm="vfu"')],
+            )
+            return
+        await forward(
+            upstream,
+            scope,
+            receive,
+            send,
+            internal_token=self.signer.mint(principal),
+            request_id=request_id,
+            retry_after=self.settings.retry_after_seconds,
+        )
+
+    def _build_fastapi(self) -> FastAPI:
+        gateway = self
+
+        @asynccontextmanager
+        async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                for upstream in gateway.upstreams.values():
+                    await upstream.close()
+
+        api = FastAPI(
+            title="VFU gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+        )
+        install_problem_handlers(api)
+
+        @api.get("/openapi.json", include_in_schema=False)
+        async def openapi() -> JSONResponse:
+            return JSONResponse(await gateway.openapi.document())
+
+        @api.get("/docs", include_in_schema=False)
+        async def docs() -> HTMLResponse:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="VFU platform API")
+
+        @api.get("/healthz", include_in_schema=False)
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @api.get("/readyz", include_in_schema=False)
+        async def readyz(_request: Request) -> JSONResponse:
+            checks = {name: await _probe(upstream) for name, upstream in gateway.upstreams.items()}
+            if all(v == "ok" for v in checks.values()):
+                return JSONResponse({"status": "ready", "checks": checks})
+            body: dict[str, Any] = {
+                "type": PROBLEM_TYPE_BASE + "not_ready",
+                "title": "Not ready",
+                "status": 503,
+                "code": "not_ready",
+                "checks": checks,
+            }
+            return JSONResponse(
+                body,
+                status_code=503,
+                media_type=PROBLEM_CONTENT_TYPE,
+                headers={"Retry-After": str(gateway.settings.retry_after_seconds)},
+            )
+
+        return api
+
+
+async def _probe(upstream: Upstream) -> str:
+    try:
+        async with upstream.session.get(upstream.base_url + "/readyz") as response:
+            return "ok" if response.status == 200 else f"status {response.status}"
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return f"unreachable: {type(exc).__name__}"
+
+
+def create_app(settings: Settings | None = None) -> Gateway:
+    """The gateway's ASGI app."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, service="gateway")
+    return Gateway(settings)

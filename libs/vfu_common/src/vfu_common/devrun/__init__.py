@@ -1,0 +1,1 @@
+"""Running the whole system natively: the launcher behind ``make run`` and the e2e tests."""

@@ -1,0 +1,275 @@
+"""Start NATS, migrate, start the three services and the gateway, wait until ready.
+
+``make run`` calls ``python -m vfu_common.devrun``; the end-to-end tests use the same
+``Launcher`` with free ports and a temporary data directory, so what the tests start is
+what a developer starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from vfu_common.devrun.processes import NatsServer, spawn, terminate
+from vfu_common.keys import ensure_keypair
+
+SERVICES = ("agreements", "placements", "supervisors")
+_ENV_PREFIX = {name: name.upper() + "_" for name in SERVICES}
+
+
+@dataclass
+class LaunchConfig:
+    """Where and how to run; every field has an environment variable (see README)."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    service_ports: dict[str, int] = field(
+        default_factory=lambda: {"agreements": 8001, "placements": 8002, "supervisors": 8003}
+    )
+    nats_port: int = 4223
+    external_nats_url: str | None = None
+    postgres_url: str | None = None
+    demo: bool = True
+    ready_timeout: float = 90.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> LaunchConfig:
+        """Read VFU_* variables."""
+        env = dict(os.environ if env is None else env)
+        base = cls(data_dir=Path(env.get("VFU_DATA_DIR", "data")).resolve())
+        base.host = env.get("VFU_HOST", base.host)
+        base.gateway_port = int(env.get("VFU_GATEWAY_PORT", base.gateway_port))
+        for name in SERVICES:
+            key = f"VFU_{name.upper()}_PORT"
+            base.service_ports[name] = int(env.get(key, base.service_ports[name]))
+        base.nats_port = int(env.get("VFU_NATS_PORT", base.nats_port))
+        base.external_nats_url = env.get("VFU_NATS_URL") or None
+        base.postgres_url = env.get("VFU_POSTGRES_URL") or None
+        base.demo = env.get("DEMO", "1") != "0"
+        return base
+
+    @property
+    def gateway_url(self) -> str:
+        """Where clients reach the system."""
+        return f"http://{self.host}:{self.gateway_port}"
+
+
+def _say(message: str) -> None:
+    print(f"[vfu] {message}", flush=True)
+
+
+class Launcher:
+    """Owns every process of a running system."""
+
+    def __init__(self, config: LaunchConfig, *, quiet: bool = False) -> None:
+        self.config = config
+        self.quiet = quiet
+        self.nats: NatsServer | None = None
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: list[IO[bytes]] = []
+        self.dev_keys: dict[str, dict[str, object]] = {}
+
+    def _say(self, message: str) -> None:
+        if not self.quiet:
+            _say(message)
+
+    @property
+    def log_dir(self) -> Path:
+        """Each process's log file lives here."""
+        return self.config.data_dir / "logs"
+
+    def nats_url(self) -> str:
+        """The NATS the services use."""
+        if self.config.external_nats_url:
+            return self.config.external_nats_url
+        return f"nats://127.0.0.1:{self.config.nats_port}"
+
+    def database_url(self, service: str) -> str:
+        """A service's database: PostgreSQL when configured, else a SQLite file."""
+        explicit = os.environ.get(f"{_ENV_PREFIX[service]}DATABASE_URL")
+        if explicit:
+            return explicit
+        if self.config.postgres_url:
+            return f"{self.config.postgres_url.rstrip('/')}/vfu_{service}"
+        return f"sqlite+aiosqlite:///{self.config.data_dir / (service + '.db')}"
+
+    def service_env(self, service: str, public_key: Path) -> dict[str, str]:
+        """The environment of one service process."""
+        prefix = _ENV_PREFIX[service]
+        return {
+            **os.environ,
+            f"{prefix}DATABASE_URL": self.database_url(service),
+            f"{prefix}NATS_URL": self.nats_url(),
+            f"{prefix}INTERNAL_PUBLIC_KEY_FILE": str(public_key),
+        }
+
+    def gateway_env(self, private_key: Path, dev_keys_file: Path) -> dict[str, str]:
+        """The environment of the gateway process."""
+        env = {
+            **os.environ,
+            "GATEWAY_INTERNAL_PRIVATE_KEY_FILE": str(private_key),
+            "GATEWAY_DEV_API_KEYS_FILE": str(dev_keys_file),
+        }
+        for name in SERVICES:
+            port = self.config.service_ports[name]
+            env[f"GATEWAY_{name.upper()}_URL"] = f"http://{self.config.host}:{port}"
+        return env
+
+    def start(self) -> None:
+        """Bring the whole system up; raises if any part fails to become ready."""
+        cfg = self.config
+        fresh = not (cfg.data_dir.exists() and any(cfg.data_dir.iterdir()))
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(exist_ok=True)
+        private_key, public_key = ensure_keypair(cfg.data_dir / "keys")
+        dev_keys_file = self._ensure_dev_keys()
+        self._start_nats()
+        self._create_postgres_databases()
+        self._migrate(public_key)
+        for name in SERVICES:
+            self._spawn(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    name,
+                    "--host",
+                    cfg.host,
+                    "--port",
+                    str(cfg.service_ports[name]),
+                ],
+                self.service_env(name, public_key),
+            )
+        self._spawn(
+            "gateway",
+            [sys.executable, "-m", "gateway", "--host", cfg.host, "--port", str(cfg.gateway_port)],
+            self.gateway_env(private_key, dev_keys_file),
+        )
+        self._wait_ready()
+        if fresh and cfg.demo:
+            from vfu_common.devrun.demo import load_demo
+
+            self._say("loading demo data (DEMO=0 skips this)")
+            load_demo(cfg.gateway_url, self.admin_key(), say=self._say)
+
+    def admin_key(self) -> str:
+        """The development key with the admin role."""
+        return next(k for k, v in self.dev_keys.items() if "admin" in v["roles"])  # type: ignore[operator]
+
+    def _ensure_dev_keys(self) -> Path:
+        path = self.config.data_dir / "dev_api_keys.json"
+        if not path.exists():
+            keys = {
+                f"dev-admin-{secrets.token_urlsafe(12)}": {
+                    "organisation_id": None,
+                    "roles": ["admin"],
+                    "name": "platform admin",
+                }
+            }
+            path.write_text(json.dumps(keys, indent=2))
+            path.chmod(0o600)
+        self.dev_keys = json.loads(path.read_text())
+        return path
+
+    def _start_nats(self) -> None:
+        if self.config.external_nats_url:
+            self._say(f"using external NATS at {self.config.external_nats_url}")
+            return
+        self._say(f"starting NATS with JetStream on port {self.config.nats_port}")
+        self.nats = NatsServer(
+            self.config.nats_port, self.config.data_dir / "nats", log_file=self.log_dir / "nats.log"
+        ).start()
+
+    def _create_postgres_databases(self) -> None:
+        if not self.config.postgres_url:
+            return
+        from vfu_common.devrun.postgres import ensure_databases
+
+        ensure_databases(self.config.postgres_url, [f"vfu_{name}" for name in SERVICES])
+
+    def _migrate(self, public_key: Path) -> None:
+        for name in SERVICES:
+            self._say(f"migrating {name} ({self.database_url(name).split('://')[0]})")
+            result = subprocess.run(
+                [sys.executable, "-m", name, "--migrate-only"],
+                env=self.service_env(name, public_key),
+                capture_output=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"migrating {name} failed:\n{result.stderr.decode()[-2000:]}")
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._logs.append(log)
+        self.procs[name] = spawn(args, env=env, log=log)
+
+    def _ready_urls(self) -> dict[str, str]:
+        urls = {
+            name: f"http://{self.config.host}:{port}/readyz"
+            for name, port in self.config.service_ports.items()
+        }
+        urls["gateway"] = f"{self.config.gateway_url}/readyz"
+        return urls
+
+    def _wait_ready(self) -> None:
+        pending = self._ready_urls()
+        deadline = time.monotonic() + self.config.ready_timeout
+        self._say(f"waiting for {', '.join(pending)} to report ready")
+        while pending:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {proc.returncode}; see "
+                        f"{self.log_dir / (name + '.log')}:\n{self.tail(name)}"
+                    )
+            for name, url in list(pending.items()):
+                if _http_ok(url):
+                    self._say(f"{name} ready")
+                    del pending[name]
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"not ready after {self.config.ready_timeout}s: {sorted(pending)}"
+                )
+            time.sleep(0.2)
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        """The last lines of a process's log."""
+        path = self.log_dir / f"{name}.log"
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
+            else ""
+        )
+
+    def exited(self) -> list[str]:
+        """Names of processes that have exited."""
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def stop(self) -> None:
+        """Stop the gateway first, then the services, then NATS."""
+        for name in ["gateway", *reversed(SERVICES)]:
+            if name in self.procs:
+                terminate(self.procs[name])
+        if self.nats is not None:
+            self.nats.stop()
+        for log in self._logs:
+            log.close()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - local URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
