@@ -12,6 +12,7 @@ Handlers never ack.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -105,18 +106,26 @@ class Consumer:
                 psub = await self.js.pull_subscribe_bind(
                     durable=self.sub.durable, stream=self.sub.stream.name
                 )
-                while True:
-                    try:
-                        msgs = await psub.fetch(self.sub.batch, timeout=1.0)
-                    except (TimeoutError, NatsTimeoutError):
-                        continue
-                    for msg in msgs:
-                        await self.process(msg)
+                try:
+                    await self._fetch_loop(psub)
+                finally:
+                    # Unsubscribe before the connection drains, or drain waits on us.
+                    with contextlib.suppress(Exception):
+                        await psub.unsubscribe()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 _log.warning("consumer %s: %s; restarting in 1s", self.sub.durable, exc)
                 await asyncio.sleep(1.0)
+
+    async def _fetch_loop(self, psub: JetStreamContext.PullSubscription) -> None:
+        while True:
+            try:
+                msgs = await psub.fetch(self.sub.batch, timeout=1.0)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            for msg in msgs:
+                await self.process(msg)
 
     async def process(self, msg: Msg) -> None:
         """Handle one message and settle it with ack, nak(delay) or DLQ + term."""

@@ -1,0 +1,51 @@
+"""Per-test databases: a SQLite file, or a fresh PostgreSQL database on the test server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+
+from vfu_common.ids import new_id
+from vfu_common.migrations import upgrade
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def create_postgres_database(server_url: str) -> str:
+    """Create an empty database on the server of ``server_url``; return its async URL."""
+    name = f"vfu_test_{new_id().hex[:16]}"
+    conn = await asyncpg.connect(_plain(server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return _with_database(server_url.replace("postgresql://", "postgresql+asyncpg://"), name)
+
+
+async def drop_postgres_database(server_url: str, url: str) -> None:
+    """Drop a database made by ``create_postgres_database``, closing its connections."""
+    name = url.rpartition("/")[2]
+    conn = await asyncpg.connect(_plain(server_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def sqlite_url(directory: Path, name: str = "test") -> str:
+    """A SQLite URL for a file in ``directory``."""
+    return f"sqlite+aiosqlite:///{directory / (name + '.db')}"
+
+
+async def migrate(alembic_ini: Path, url: str) -> None:
+    """Run a service's migrations to head from async code (Alembic runs its own loop)."""
+    await asyncio.to_thread(upgrade, alembic_ini, url)

@@ -1,0 +1,93 @@
+"""Internal identity tokens: only the gateway's key, only EdDSA, only unexpired."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+import jwt
+import pytest
+from vfu_common.identity import (
+    InternalTokenSigner,
+    InternalTokenVerifier,
+    InvalidIdentityError,
+    Principal,
+    generate_keypair,
+)
+from vfu_common.testing import mint_internal_token, test_keypair
+
+
+@pytest.fixture
+def verifier() -> InternalTokenVerifier:
+    return InternalTokenVerifier(test_keypair()[1])
+
+
+def test_round_trip_keeps_the_principal(verifier: InternalTokenVerifier) -> None:
+    org = uuid.uuid4()
+    signer = InternalTokenSigner(test_keypair()[0])
+    token = signer.mint(
+        Principal(
+            subject="c1", organisation_id=org, roles=frozenset({"university"}), request_id="r1"
+        )
+    )
+    principal = verifier.verify(token)
+    assert principal == Principal(
+        subject="c1", organisation_id=org, roles=frozenset({"university"}), request_id="r1"
+    )
+
+
+def test_expired_token_is_refused(verifier: InternalTokenVerifier) -> None:
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify(mint_internal_token(ttl_seconds=-60))
+
+
+def test_token_from_another_key_is_refused(verifier: InternalTokenVerifier) -> None:
+    other_private, _ = generate_keypair()
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify(mint_internal_token(private_key_pem=other_private))
+
+
+def test_tampered_payload_is_refused(verifier: InternalTokenVerifier) -> None:
+    header, payload, signature = mint_internal_token(roles={"portal"}).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["roles"] = ["admin"]
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify(f"{header}.{forged}.{signature}")
+
+
+def test_alg_none_is_refused(verifier: InternalTokenVerifier) -> None:
+    claims = jwt.decode(mint_internal_token(), options={"verify_signature": False})
+    unsigned = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify(unsigned)
+
+
+def test_hmac_with_public_key_as_secret_is_refused(verifier: InternalTokenVerifier) -> None:
+    """Key confusion: an HS256 token 'signed' with the public key must not pass."""
+    claims = jwt.decode(mint_internal_token(), options={"verify_signature": False})
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    import hashlib
+    import hmac
+
+    mac = hmac.new(test_keypair()[1].encode(), f"{header}.{body}".encode(), hashlib.sha256)
+    signature = base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify(f"{header}.{body}.{signature}")
+
+
+def test_unknown_role_is_refused(verifier: InternalTokenVerifier) -> None:
+    claims = jwt.decode(mint_internal_token(), options={"verify_signature": False})
+    claims["roles"] = ["superuser"]
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(test_keypair()[0].encode(), password=None)
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify(jwt.encode(claims, key, algorithm="EdDSA"))  # type: ignore[arg-type]
+
+
+def test_garbage_is_refused(verifier: InternalTokenVerifier) -> None:
+    with pytest.raises(InvalidIdentityError):
+        verifier.verify("not-a-token")
