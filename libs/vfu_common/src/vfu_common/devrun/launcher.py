@@ -39,6 +39,7 @@ class LaunchConfig:
     nats_port: int = 4223
     external_nats_url: str | None = None
     postgres_url: str | None = None
+    database_urls: dict[str, str] = field(default_factory=dict)
     demo: bool = True
     ready_timeout: float = 90.0
 
@@ -55,6 +56,11 @@ class LaunchConfig:
         base.nats_port = int(env.get("VFU_NATS_PORT", base.nats_port))
         base.external_nats_url = env.get("VFU_NATS_URL") or None
         base.postgres_url = env.get("VFU_POSTGRES_URL") or None
+        base.database_urls = {
+            name: env[f"{_ENV_PREFIX[name]}DATABASE_URL"]
+            for name in SERVICES
+            if env.get(f"{_ENV_PREFIX[name]}DATABASE_URL")
+        }
         base.demo = env.get("DEMO", "1") != "0"
         return base
 
@@ -96,9 +102,8 @@ class Launcher:
 
     def database_url(self, service: str) -> str:
         """A service's database: PostgreSQL when configured, else a SQLite file."""
-        explicit = os.environ.get(f"{_ENV_PREFIX[service]}DATABASE_URL")
-        if explicit:
-            return explicit
+        if service in self.config.database_urls:
+            return self.config.database_urls[service]
         if self.config.postgres_url:
             return f"{self.config.postgres_url.rstrip('/')}/vfu_{service}"
         return f"sqlite+aiosqlite:///{self.config.data_dir / (service + '.db')}"
@@ -198,16 +203,20 @@ class Launcher:
         ensure_databases(self.config.postgres_url, [f"vfu_{name}" for name in SERVICES])
 
     def _migrate(self, public_key: Path) -> None:
+        # In parallel: each migration is a Python start-up plus a few statements.
+        running = {}
         for name in SERVICES:
             self._say(f"migrating {name} ({self.database_url(name).split('://')[0]})")
-            result = subprocess.run(
+            running[name] = subprocess.Popen(
                 [sys.executable, "-m", name, "--migrate-only"],
                 env=self.service_env(name, public_key),
-                capture_output=True,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
-            if result.returncode != 0:
-                raise RuntimeError(f"migrating {name} failed:\n{result.stderr.decode()[-2000:]}")
+        for name, proc in running.items():
+            _, stderr = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"migrating {name} failed:\n{stderr.decode()[-2000:]}")
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()

@@ -55,8 +55,9 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # Replace, not append: behind the gateway the service has set it already.
                 message["headers"] = [
-                    *message.get("headers", []),
+                    *(h for h in message.get("headers", []) if h[0].lower() != REQUEST_ID_HEADER),
                     (REQUEST_ID_HEADER, request_id.encode()),
                 ]
             await send(message)

@@ -1,0 +1,47 @@
+# The README's commands. Needs only Python 3.11+ and make: uv is installed into .tools/
+# from PyPI on first use, and uv builds .venv from the committed uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+MANIFESTS := uv.lock pyproject.toml libs/vfu_common/pyproject.toml gateway/pyproject.toml \
+	services/agreements/pyproject.toml services/placements/pyproject.toml \
+	services/supervisors/pyproject.toml
+
+.PHONY: run test lint typecheck pytest bench env clean
+
+run: env ## start NATS, the three services and the gateway (Ctrl-C stops all)
+	$(BIN)/python -m vfu_common.devrun
+
+test: env lint typecheck pytest ## the whole suite: lint, types, every test
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: env
+	$(BIN)/mypy libs/vfu_common/src gateway/src services/agreements/src \
+		services/placements/src services/supervisors/src
+
+pytest: env
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: env ## benchmarks (on demand, not part of test)
+	$(BIN)/python bench/gateway_overhead.py
+	$(BIN)/python bench/event_latency.py
+
+env: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) $(MANIFESTS)
+	UV_PYTHON=$(PYTHON) $(UV) sync --frozen
+	touch $@
+
+clean: ## remove the environments (not the data directory)
+	rm -rf $(VENV) $(TOOLS)

@@ -1,0 +1,110 @@
+"""Every service's migrations: upgrade to head, down to base, up again, on both databases.
+
+One file for the three services (they share the mechanics in vfu_common.migrations), kept
+here because tests must live in a tests/ folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+from vfu_common.messaging.tables import metadata as messaging_metadata
+from vfu_common.migrations import downgrade, upgrade
+
+SERVICES_DIR = Path(__file__).resolve().parents[2]
+SERVICES = ("agreements", "placements", "supervisors")
+MESSAGING_TABLES = {"outbox", "inbox", "leases"}
+SERVICE_TABLES = {
+    "agreements": {"organisations"},
+    "placements": {"organisation_projection"},
+    "supervisors": {"organisation_projection"},
+}
+
+
+def alembic_ini(service: str) -> Path:
+    return SERVICES_DIR / service / "alembic.ini"
+
+
+def head_revision(service: str) -> str:
+    head = ScriptDirectory.from_config(Config(str(alembic_ini(service)))).get_current_head()
+    assert head is not None
+    return head
+
+
+def _schema(connection: Connection) -> dict[str, Any]:
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
+    version = None
+    if "alembic_version" in tables:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return {
+        "tables": tables,
+        "version": version,
+        "columns": {
+            table: sorted(column["name"] for column in inspector.get_columns(table))
+            for table in tables
+        },
+        "indexes": {
+            table: sorted(str(index["name"]) for index in inspector.get_indexes(table))
+            for table in tables
+        },
+    }
+
+
+def _differences(connection: Connection, service: str) -> list[Any]:
+    module = importlib.import_module(f"{service}.migration_metadata")
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    diff = compare_metadata(context, [module.target_metadata, messaging_metadata])
+    # Alembic bookkeeping is not part of the models.
+    return [d for d in diff if not (d[0] == "remove_table" and d[1].name == "alembic_version")]
+
+
+async def inspect_database(url: str, service: str) -> tuple[dict[str, Any], list[Any]]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            schema = await connection.run_sync(_schema)
+            diff = await connection.run_sync(_differences, service)
+            return schema, diff
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_upgrade_downgrade_upgrade(service: str, database_url: str) -> None:
+    ini = alembic_ini(service)
+    expected_tables = MESSAGING_TABLES | SERVICE_TABLES[service] | {"alembic_version"}
+
+    await asyncio.to_thread(upgrade, ini, database_url)
+    at_head, diff = await inspect_database(database_url, service)
+    assert at_head["tables"] == expected_tables
+    assert at_head["version"] == head_revision(service)
+    assert "ix_outbox_unpublished" in at_head["indexes"]["outbox"]
+    # The migrations create exactly what the models (and the messaging tables) declare.
+    assert diff == []
+
+    await asyncio.to_thread(downgrade, ini, database_url)
+    at_base, _ = await inspect_database(database_url, service)
+    assert at_base["tables"] == {"alembic_version"}
+    assert at_base["version"] is None
+
+    await asyncio.to_thread(upgrade, ini, database_url)
+    again, diff = await inspect_database(database_url, service)
+    assert again == at_head
+    assert diff == []
+
+    # Upgrading a database at head is a no-op, not an error.
+    await asyncio.to_thread(upgrade, ini, database_url)
+    assert (await inspect_database(database_url, service))[0] == at_head

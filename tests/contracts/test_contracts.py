@@ -1,0 +1,86 @@
+"""Event contracts may only grow: a v1 payload gains optional fields, never loses or changes.
+
+Each payload's JSON Schema is snapshotted in ``snapshots/<type>.json``. A new contract
+needs its snapshot committed (run with VFU_UPDATE_SNAPSHOTS=1 to write missing ones and
+to record additive changes); a non-additive change fails even with that flag: make a v2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from vfu_common.events import asyncapi
+from vfu_common.events.contracts import EventContract, all_contracts
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+ASYNCAPI_DOC = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
+UPDATE = os.environ.get("VFU_UPDATE_SNAPSHOTS") == "1"
+
+
+def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Why ``new`` cannot replace ``old`` for existing consumers (empty when additive)."""
+    problems = []
+    old_props, new_props = old.get("properties", {}), new.get("properties", {})
+    for name, schema in old_props.items():
+        if name not in new_props:
+            problems.append(f"field {name!r} removed")
+        elif new_props[name] != schema:
+            problems.append(f"field {name!r} changed")
+    for name in set(new.get("required", [])) - set(old.get("required", [])):
+        problems.append(f"field {name!r} is newly required")
+    if old.get("$defs", {}) != {
+        k: v for k, v in new.get("$defs", {}).items() if k in old.get("$defs", {})
+    }:
+        problems.append("a referenced definition changed")
+    return problems
+
+
+def test_breaking_change_detection() -> None:
+    old = {"properties": {"a": {"type": "string"}}, "required": ["a"]}
+    assert breaking_changes(old, old) == []
+    assert (
+        breaking_changes(old, {"properties": {"a": {"type": "string"}, "b": {}}, "required": ["a"]})
+        == []
+    )
+    assert breaking_changes(old, {"properties": {}, "required": []}) == ["field 'a' removed"]
+    assert breaking_changes(old, {"properties": {"a": {"type": "integer"}}, "required": ["a"]}) == [
+        "field 'a' changed"
+    ]
+    assert breaking_changes(
+        old, {"properties": {"a": {"type": "string"}, "b": {}}, "required": ["a", "b"]}
+    ) == ["field 'b' is newly required"]
+
+
+@pytest.mark.parametrize("contract", all_contracts(), ids=lambda c: c.event_type)
+def test_payload_schema_only_grows(contract: EventContract) -> None:
+    path = SNAPSHOTS / f"{contract.event_type}.json"
+    current = asyncapi.payload_schema(contract)
+    if not path.exists():
+        if UPDATE:
+            path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+            return
+        pytest.fail(f"no snapshot for {contract.event_type}: run with VFU_UPDATE_SNAPSHOTS=1")
+    snapshot = json.loads(path.read_text())
+    problems = breaking_changes(snapshot, current)
+    assert not problems, f"{contract.event_type} changed incompatibly: {problems}; add a v2"
+    if current != snapshot and UPDATE:
+        path.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+
+
+def test_every_snapshot_has_a_contract() -> None:
+    registered = {c.event_type for c in all_contracts()}
+    orphans = [p.stem for p in SNAPSHOTS.glob("*.json") if p.stem not in registered]
+    assert not orphans, f"contracts removed (consumers may still rely on them): {orphans}"
+
+
+def test_asyncapi_document_is_current() -> None:
+    rendered = asyncapi.render()
+    if UPDATE:
+        ASYNCAPI_DOC.write_text(rendered)
+    assert ASYNCAPI_DOC.read_text() == rendered, (
+        "docs/asyncapi.json is stale: python -m vfu_common.events.asyncapi docs/asyncapi.json"
+    )
