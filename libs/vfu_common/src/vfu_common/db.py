@@ -67,19 +67,22 @@ def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN itself, so it can be IMMEDIATE.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself, so it can be IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
-def _configure_sqlite(engine: AsyncEngine, begin_statement: str) -> None:
-    event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+def _configure_sqlite(engine: AsyncEngine, begin_statement: str, busy_timeout_ms: int) -> None:
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
 
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin_statement)
@@ -94,7 +97,9 @@ class Database:
     commits on success and rolls back on error) and ``async with db.read()`` otherwise.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    ) -> None:
         self.url = url
         self.is_sqlite = is_sqlite_url(url)
         self._commit_listeners: list[Callable[[], None]] = []
@@ -103,8 +108,8 @@ class Database:
                 url, pool_size=1, max_overflow=0, pool_timeout=60
             )
             self.read_engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
-            _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE")
-            _configure_sqlite(self.read_engine, "BEGIN")
+            _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
+            _configure_sqlite(self.read_engine, "BEGIN", busy_timeout_ms)
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
