@@ -14,6 +14,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+# With --import-mode=importlib pytest registers the folder gateway/ as a namespace package
+# "gateway" when it imports gateway/tests; importing the real package first keeps it real.
+import gateway.app  # noqa: F401
 import pytest
 import uvicorn
 from vfu_common.devrun.processes import NatsServer, free_port

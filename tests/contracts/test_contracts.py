@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from vfu_common.events import asyncapi
-from vfu_common.events.contracts import EventContract, all_contracts
+from vfu_common.events.contracts import EventContract, platform_contracts
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 ASYNCAPI_DOC = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
@@ -55,7 +55,7 @@ def test_breaking_change_detection() -> None:
     ) == ["field 'b' is newly required"]
 
 
-@pytest.mark.parametrize("contract", all_contracts(), ids=lambda c: c.event_type)
+@pytest.mark.parametrize("contract", platform_contracts(), ids=lambda c: c.event_type)
 def test_payload_schema_only_grows(contract: EventContract) -> None:
     path = SNAPSHOTS / f"{contract.event_type}.json"
     current = asyncapi.payload_schema(contract)
@@ -72,7 +72,7 @@ def test_payload_schema_only_grows(contract: EventContract) -> None:
 
 
 def test_every_snapshot_has_a_contract() -> None:
-    registered = {c.event_type for c in all_contracts()}
+    registered = {c.event_type for c in platform_contracts()}
     orphans = [p.stem for p in SNAPSHOTS.glob("*.json") if p.stem not in registered]
     assert not orphans, f"contracts removed (consumers may still rely on them): {orphans}"
 

@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
 from vfu_common.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers
 from vfu_common.identity import InternalTokenSigner, Principal
-from vfu_common.logging import configure_logging
-from vfu_common.web.middleware import REQUEST_ID_HEADER, RequestContextMiddleware, header
+from vfu_common.logging import configure_logging, current_request_id
+from vfu_common.web.middleware import RequestContextMiddleware, header
 
 from gateway.auth import DevKeyAuthenticator
 from gateway.openapi import OpenApiAggregator
@@ -61,8 +61,8 @@ class Gateway:
         if upstream is None:
             await send_problem(send, 404, "not_found", "Not found", f"No API at {scope['path']}.")
             return
-        # RequestContextMiddleware has validated or generated the id by now.
-        request_id = header(scope, REQUEST_ID_HEADER) or ""
+        # RequestContextMiddleware has validated or generated the id and bound it.
+        request_id = current_request_id() or ""
         principal = self.authenticator.authenticate(header(scope, b"authorization"), request_id)
         if principal is None:
             await send_problem(

@@ -77,14 +77,19 @@ def upstream_request_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, 
 def downstream_response_headers(raw: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     """Service response headers that may travel back to the client."""
     pairs = list(raw)
-    dropped = HOP_BY_HOP | {
-        t
-        for n, v in pairs
-        if n.lower() == "connection"
-        for t in (x.strip().lower() for x in v.split(","))
-    }
+    # The gateway's own server stamps Server and Date; passing the upstream's would double them.
+    dropped = (
+        HOP_BY_HOP
+        | {"server", "date"}
+        | {
+            t
+            for n, v in pairs
+            if n.lower() == "connection"
+            for t in (x.strip().lower() for x in v.split(","))
+        }
+    )
     return [
         (n.lower().encode("latin-1"), v.encode("latin-1"))
         for n, v in pairs
-        if n.lower() not in dropped and n.lower() != "server"
+        if n.lower() not in dropped
     ]

@@ -30,6 +30,32 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
+def _prefix_clashing_schemas(
+    doc: dict[str, Any], existing: dict[str, Any], service: str
+) -> dict[str, Any]:
+    """Rename this document's schemas that clash with ``existing``, refs included.
+
+    Compared after renaming, repeatedly: a schema identical in text may still point at a
+    schema that was renamed, and then it clashes too.
+    """
+    renames: dict[str, str] = {}
+    while True:
+        candidate: dict[str, Any] = _rename_refs(doc, renames)
+        incoming = candidate.get("components", {}).get("schemas", {})
+        clashing = {
+            name: f"{service}_{name}"
+            for name, schema in incoming.items()
+            if name not in renames and name in existing and existing[name] != schema
+        }
+        if not clashing:
+            break
+        renames |= clashing
+    schemas = candidate.get("components", {}).get("schemas", {})
+    if schemas:
+        candidate["components"]["schemas"] = {renames.get(n, n): v for n, v in schemas.items()}
+    return candidate
+
+
 def merge_documents(
     documents: dict[str, dict[str, Any]], *, title: str, version: str
 ) -> dict[str, Any]:
@@ -54,16 +80,9 @@ def merge_documents(
     }
     schemas: dict[str, Any] = merged["components"]["schemas"]
     for service, document in sorted(documents.items()):
-        doc = copy.deepcopy(document)
-        incoming = doc.get("components", {}).get("schemas", {})
-        renames = {
-            name: f"{service}_{name}"
-            for name, schema in incoming.items()
-            if name in schemas and schemas[name] != schema
-        }
-        doc = _rename_refs(doc, renames)
+        doc = _prefix_clashing_schemas(copy.deepcopy(document), schemas, service)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
-            schemas[renames.get(name, name)] = schema
+            schemas[name] = schema
         for path, item in doc.get("paths", {}).items():
             merged["paths"][path] = item
         merged["tags"].append(

@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -65,8 +65,12 @@ def _schema(connection: Connection) -> dict[str, Any]:
 
 def _differences(connection: Connection, service: str) -> list[Any]:
     module = importlib.import_module(f"{service}.migration_metadata")
+    declared = MetaData()
+    for source in (module.target_metadata, messaging_metadata):
+        for table in source.tables.values():
+            table.to_metadata(declared)
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    diff = compare_metadata(context, [module.target_metadata, messaging_metadata])
+    diff = compare_metadata(context, declared)
     # Alembic bookkeeping is not part of the models.
     return [d for d in diff if not (d[0] == "remove_table" and d[1].name == "alembic_version")]
 

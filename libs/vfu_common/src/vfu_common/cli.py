@@ -43,6 +43,9 @@ def serve_main(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # The gateway sets X-Forwarded-For itself; trusting a client's copy would let any
+        # local caller choose the address that is logged and forwarded.
+        proxy_headers=False,
         loop="uvloop",
         http="httptools",
     )

@@ -12,10 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vfu_common.events.contracts import EventContract, all_contracts
+from vfu_common.events.contracts import EventContract, platform_contracts
 from vfu_common.events.envelope import Envelope
-
-# Importing the registry's modules registers every contract; contracts.py holds them all.
 
 
 def payload_schema(contract: EventContract) -> dict[str, Any]:
@@ -33,7 +31,7 @@ def document() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for contract in all_contracts():
+    for contract in platform_contracts():
         name = _message_name(contract)
         schema = json.loads(json.dumps(envelope))
         schema["properties"]["data"] = payload_schema(contract)

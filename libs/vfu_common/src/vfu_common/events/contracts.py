@@ -78,6 +78,15 @@ def contract_for(event_type: str) -> EventContract:
     return _REGISTRY[event_type]
 
 
+def platform_contracts() -> list[EventContract]:
+    """The contracts defined in this module: what the platform publishes.
+
+    Tests register contracts of their own; those are left out of the published AsyncAPI
+    document and the schema snapshots.
+    """
+    return [c for c in all_contracts() if c.payload.__module__ == __name__]
+
+
 def all_contracts() -> list[EventContract]:
     """Every registered contract, sorted by type."""
     return sorted(_REGISTRY.values(), key=lambda c: c.event_type)

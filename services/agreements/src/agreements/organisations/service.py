@@ -38,11 +38,15 @@ async def register_organisation(session: AsyncSession, *, data: OrganisationCrea
         created_at=now,
         updated_at=now,
     )
-    session.add(organisation)
     try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent registration of the same number won
-        raise errors.organisation_exists(data.organisation_number, organisation.id) from exc
+        # A savepoint, so a lost race leaves the transaction usable to name the winner.
+        async with session.begin_nested():
+            session.add(organisation)
+    except IntegrityError as exc:
+        winner = await repository.find_by_number(session, data.organisation_number)
+        if winner is None:
+            raise
+        raise errors.organisation_exists(data.organisation_number, winner.id) from exc
     await emit(
         session,
         ORGANISATION_REGISTERED,
