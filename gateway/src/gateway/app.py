@@ -11,14 +11,19 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
-from vfu_common.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers
+from vfu_common.errors import (
+    PROBLEM_CONTENT_TYPE,
+    PROBLEM_TYPE_BASE,
+    install_problem_handlers,
+    send_problem,
+)
 from vfu_common.identity import InternalTokenSigner, Principal
 from vfu_common.logging import configure_logging, current_request_id
 from vfu_common.web.middleware import RequestContextMiddleware, header
 
 from gateway.auth import DevKeyAuthenticator
 from gateway.openapi import OpenApiAggregator
-from gateway.proxy import Upstream, forward, send_problem
+from gateway.proxy import Upstream, forward
 from gateway.settings import Settings
 
 API_PREFIX = "/api/v1/"

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from starlette.types import Receive, Scope, Send
-from vfu_common.errors import problem_bytes
+from vfu_common.errors import send_problem
 from vfu_common.identity import INTERNAL_HEADER
 
 from gateway.headers import downstream_response_headers, upstream_request_headers
@@ -199,28 +199,3 @@ async def _fail(
         error.detail,
         headers=[(b"retry-after", str(retry_after).encode())],
     )
-
-
-async def send_problem(
-    send: Send,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    *,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    """Answer with a problem document from raw ASGI code."""
-    body = problem_bytes(status, code, title, detail)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

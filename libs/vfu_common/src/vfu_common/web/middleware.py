@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vfu_common.errors import problem_bytes
+from vfu_common.errors import send_problem
 from vfu_common.identity import INTERNAL_HEADER, InternalTokenVerifier, InvalidIdentityError
 from vfu_common.ids import new_id
 from vfu_common.logging import bind_context
@@ -94,7 +94,7 @@ class InternalIdentityMiddleware:
                 raise InvalidIdentityError("no internal identity token")
             principal = self.verifier.verify(token)
         except InvalidIdentityError:
-            await _send_problem(
+            await send_problem(
                 send,
                 401,
                 "unauthenticated",
@@ -104,18 +104,3 @@ class InternalIdentityMiddleware:
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
-
-
-async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body = problem_bytes(status, code, title, detail)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
