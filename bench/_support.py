@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from vfu_common.devrun.launcher import SERVICES, Launcher, LaunchConfig
+from vfu_common.devrun.launcher import SERVICES, LaunchConfig, Launcher
 from vfu_common.devrun.processes import free_port, spawn, terminate
 from vfu_common.identifiers import luhn_check_digit
 
@@ -37,8 +37,13 @@ def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
 
 
 def install_sigterm_as_interrupt() -> None:
-    """SIGTERM unwinds like Ctrl-C, so every ``finally`` stops its processes."""
+    """SIGTERM unwinds like Ctrl-C, so every ``finally`` stops its processes.
+
+    SIGINT gets Python's default handler back even if we were started with it ignored
+    (as background jobs of a non-interactive shell are).
+    """
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def launch_config(data_dir: Path) -> LaunchConfig:
@@ -91,7 +96,18 @@ class ChildProcesses:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[Any] = []
 
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+    def start(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        *,
+        to_terminal: bool = False,
+    ) -> None:
+        """Start ``args``; output goes to ``<log_dir>/<name>.log`` or, if asked, to ours."""
+        if to_terminal:
+            self.procs[name] = spawn(args, env=env)
+            return
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop_all
         self._logs.append(log)
         self.procs[name] = spawn(args, env=env, log=log)
@@ -128,10 +144,12 @@ class ChildProcesses:
 def wait_http_ok(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(urllib.error.URLError, OSError):
-            with urllib.request.urlopen(url, timeout=1) as response:  # local URL
-                if response.status < 500:
-                    return
+        with (
+            contextlib.suppress(urllib.error.URLError, OSError),
+            urllib.request.urlopen(url, timeout=1) as response,  # local URL
+        ):
+            if response.status < 500:
+                return
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
@@ -184,7 +202,10 @@ def fmt_ratio(value: float | None) -> str:
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True)))
+    line = "  ".join(
+        h.ljust(w) if i == 0 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+    )
     print(line)
     print("  ".join("-" * w for w in widths))
     for row in rows:
@@ -202,3 +223,8 @@ def machine_line() -> str:
         f"machine: {os.cpu_count()} cores, load average {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, "
         f"python {sys.version.split()[0]}"
     )
+
+
+def load_line() -> str:
+    load = os.getloadavg()
+    return f"load average at the end: {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}"

@@ -43,7 +43,7 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 def _target(upstream: str, scope: Scope) -> str:
-    path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    path: str = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
     query = scope.get("query_string", b"")
     return upstream + path + ("?" + query.decode("latin-1") if query else "")
 
@@ -90,9 +90,7 @@ class Forwarder:
         elif self.transport == "httpx-aiohttp":
             from httpx_aiohttp import AiohttpTransport
 
-            self.client = httpx.AsyncClient(
-                transport=AiohttpTransport(limits=limits), timeout=10.0
-            )
+            self.client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=10.0)
         else:
             raise ValueError(f"unknown transport {self.transport!r}")
 
@@ -115,8 +113,9 @@ class Forwarder:
             async with self.client.request(
                 scope["method"], url, headers=headers, data=body or None, allow_redirects=False
             ) as response:
-                await self._relay(send, response.status, response.headers.items(),
-                                  response.content.iter_any())
+                await self._relay(
+                    send, response.status, response.headers.items(), response.content.iter_any()
+                )
             return
         request = self.client.build_request(
             scope["method"], url, headers=headers, content=body or None
@@ -157,8 +156,7 @@ class Forwarder:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--transport", required=True,
-                        choices=["httpx", "httpx-aiohttp", "aiohttp"])
+    parser.add_argument("--transport", required=True, choices=["httpx", "httpx-aiohttp", "aiohttp"])
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
