@@ -8,7 +8,7 @@ PostgreSQL, and a crashed holder loses the lease within one TTL.
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 
@@ -26,10 +26,22 @@ class Lease:
         self.name = name
         self.ttl = timedelta(seconds=ttl_seconds)
         self.holder = f"{socket.gethostname()}-{new_id().hex[:12]}"
+        self._held_until: datetime | None = None
 
     async def acquire(self) -> bool:
-        """Take or renew the lease; True while this process holds it."""
+        """Take or renew the lease; True while this process holds it.
+
+        A fresh lease is not renewed again until a third of its lifetime has passed, so a
+        holder woken often (the relay, on every commit) does not write on every wake.
+        """
         now = utcnow()
+        if self._held_until is not None and now < self._held_until - self.ttl * 2 / 3:
+            return True
+        held = await self._take_or_renew(now)
+        self._held_until = now + self.ttl if held else None
+        return held
+
+    async def _take_or_renew(self, now: datetime) -> bool:
         async with self.db.write() as session:
             result = await session.execute(
                 update(leases)
@@ -47,6 +59,7 @@ class Lease:
 
     async def release(self) -> None:
         """Give the lease up so another replica can take over at once."""
+        self._held_until = None
         async with self.db.write() as session:
             await session.execute(
                 update(leases)
