@@ -1,0 +1,1 @@
+"""Pure domain rules shared by services, so every service decides them identically."""

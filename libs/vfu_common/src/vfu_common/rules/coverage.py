@@ -1,0 +1,123 @@
+"""The coverage rule: which active agreement covers a placement?
+
+"Which agreement covers university U placing programme P at provider O (a unit, or a
+municipality) from D1 to D2?" The agreements service answers it from its tables and the
+placements service from its projection of agreement events; both pass the same
+``AgreementTermsV1`` objects to this one function, so their answers cannot differ.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from vfu_common.events.contracts import PROVIDER_ROLES, AgreementTermsV1
+
+COVERING_STATUSES = frozenset({"active", "notice_given"})
+
+
+@dataclass(frozen=True)
+class CoverageQuery:
+    """A placement to be covered; ``unit_id`` and ``municipality_code`` locate it."""
+
+    university_id: uuid.UUID
+    provider_id: uuid.UUID
+    programme_code: str
+    start: date
+    end: date
+    unit_id: uuid.UUID | None = None
+    municipality_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CoverageDecision:
+    """The covering agreement, or why none covers (``reason`` is a stable code)."""
+
+    covered: bool
+    reason: str
+    detail: str
+    agreement: AgreementTermsV1 | None = None
+
+
+# Refusal reasons from the farthest from covering to the nearest: when several agreements
+# between the parties fail, the caller is told about the one that came closest.
+_REASONS = (
+    "no_agreement_between_parties",
+    "agreement_not_active",
+    "programme_not_covered",
+    "place_not_covered",
+    "dates_not_covered",
+)
+
+
+def effective_until(terms: AgreementTermsV1) -> date | None:
+    """The last day ``terms`` cover (None when open-ended)."""
+    return terms.effective_until if terms.effective_until is not None else terms.valid_to
+
+
+def _has_party(terms: AgreementTermsV1, organisation_id: uuid.UUID, roles: Iterable[str]) -> bool:
+    allowed = set(roles)
+    return any(p.organisation_id == organisation_id and p.role in allowed for p in terms.parties)
+
+
+def _first_failure(terms: AgreementTermsV1, query: CoverageQuery) -> str | None:
+    if terms.status not in COVERING_STATUSES:
+        return "agreement_not_active"
+    if query.programme_code not in terms.programmes and query.programme_code not in (
+        terms.professions
+    ):
+        return "programme_not_covered"
+    scoped = bool(terms.covered_unit_ids or terms.covered_municipality_codes)
+    if scoped and not (
+        (query.unit_id is not None and query.unit_id in terms.covered_unit_ids)
+        or (
+            query.municipality_code is not None
+            and query.municipality_code in terms.covered_municipality_codes
+        )
+    ):
+        return "place_not_covered"
+    until = effective_until(terms)
+    if query.start < terms.valid_from or (until is not None and query.end > until):
+        return "dates_not_covered"
+    return None
+
+
+_DETAILS = {
+    "no_agreement_between_parties": "No agreement has both the university and the provider "
+    "as parties.",
+    "agreement_not_active": "An agreement between the parties exists but is not active.",
+    "programme_not_covered": "No active agreement between the parties covers the programme.",
+    "place_not_covered": "No active agreement between the parties covers this unit or "
+    "municipality.",
+    "dates_not_covered": "No active agreement between the parties covers the whole period.",
+}
+
+
+def decide_coverage(
+    agreements: Iterable[AgreementTermsV1], query: CoverageQuery
+) -> CoverageDecision:
+    """Return the covering agreement with the latest ``valid_from``, or the nearest refusal."""
+    if query.end < query.start:
+        raise ValueError("end before start")
+    nearest = 0
+    covering: list[AgreementTermsV1] = []
+    for terms in agreements:
+        if not (
+            _has_party(terms, query.university_id, {"university"})
+            and _has_party(terms, query.provider_id, PROVIDER_ROLES)
+        ):
+            continue
+        failure = _first_failure(terms, query)
+        if failure is None:
+            covering.append(terms)
+        else:
+            nearest = max(nearest, _REASONS.index(failure))
+    if covering:
+        chosen = max(covering, key=lambda t: (t.valid_from, t.version_number, str(t.agreement_id)))
+        return CoverageDecision(
+            True, "covered", f"Covered by agreement {chosen.agreement_id}.", chosen
+        )
+    reason = _REASONS[nearest]
+    return CoverageDecision(False, reason, _DETAILS[reason])
