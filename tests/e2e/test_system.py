@@ -73,10 +73,11 @@ def test_organisation_flows_from_agreements_to_both_projections(system: Launcher
     with httpx.Client(base_url=system.config.gateway_url, headers=headers, timeout=10) as client:
         created = client.post(
             "/api/v1/agreements/organisations",
+            # Not a reference organisation: those are seeded at migration, so already exist.
             json={
-                "organisation_number": "212000-0019",
-                "kind": "municipality",
-                "name": "Upplands Väsby kommun",
+                "organisation_number": "556000-0001",
+                "kind": "private_provider",
+                "name": "Vårdbolaget AB",
                 "municipality_code": "0114",
             },
             headers={"X-Request-ID": "e2e-flow-1"},
@@ -84,14 +85,14 @@ def test_organisation_flows_from_agreements_to_both_projections(system: Launcher
         assert created.status_code == 201, created.text
         assert created.headers["x-request-id"] == "e2e-flow-1"
         organisation = created.json()
-        assert organisation["organisation_number"] == "2120000019"
+        assert organisation["organisation_number"] == "5560000001"
 
         for service in ("placements", "supervisors"):
             projected = _poll(client, f"/api/v1/{service}/organisations/{organisation['id']}")
             assert projected.status_code == 200, projected.text
             body = projected.json()
-            assert body["name"] == "Upplands Väsby kommun"
-            assert body["kind"] == "municipality"
+            assert body["name"] == "Vårdbolaget AB"
+            assert body["kind"] == "private_provider"
             assert body["version"] == 1
 
 

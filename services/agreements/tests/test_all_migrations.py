@@ -27,8 +27,21 @@ SERVICES_DIR = Path(__file__).resolve().parents[2]
 SERVICES = ("agreements", "placements", "supervisors")
 MESSAGING_TABLES = {"outbox", "inbox", "leases"}
 SERVICE_TABLES = {
-    "agreements": {"organisations"},
-    "placements": {"organisation_projection"},
+    "agreements": {
+        "organisations",
+        "organisation_healthcare_regions",
+        "agreements",
+        "agreement_parties",
+        "agreement_scope",
+        "agreement_quotas",
+        "agreement_rates",
+        "agreement_documents",
+    },
+    "placements": {
+        "organisation_projection",
+        "agreement_projection",
+        "agreement_projection_parties",
+    },
     "supervisors": {"organisation_projection"},
 }
 

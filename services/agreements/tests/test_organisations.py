@@ -100,10 +100,16 @@ async def test_admin_registers_an_organisation(agreements_service: Any) -> None:
         "kind",
         "name",
         "municipality_code",
+        "county_code",
+        "hsa_id",
+        "healthcare_regions",
         "version",
         "created_at",
         "updated_at",
     }
+    assert body["county_code"] == "01"
+    assert body["hsa_id"] is None
+    assert body["healthcare_regions"] == ["Stockholm"]
 
     assert await count_organisations(agreements_service) == 1
     (row,) = await outbox_rows(agreements_service)
@@ -122,13 +128,21 @@ async def test_admin_registers_an_organisation(agreements_service: Any) -> None:
         "kind": "municipality",
         "name": "Upplands Väsby kommun",
         "municipality_code": "0114",
+        "county_code": "01",
+        "hsa_id": None,
+        "healthcare_regions": ["Stockholm"],
     }
 
 
 async def test_hyphenated_number_is_stored_as_ten_digits(agreements_service: Any) -> None:
     response = await agreements_service.client.post(
         ORGANISATIONS,
-        json={"organisation_number": "232100-0016", "kind": "region", "name": "Region Stockholm"},
+        json={
+            "organisation_number": "232100-0016",
+            "kind": "region",
+            "name": "Region Stockholm",
+            "county_code": "01",
+        },
         headers=admin(),
     )
     assert response.status_code == 201, response.text

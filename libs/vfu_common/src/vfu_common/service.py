@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
@@ -41,6 +41,9 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = ()
     version: str = "0.1.0"
+    # Long-running tasks of the service (e.g. a scheduler), started with it and cancelled
+    # on shutdown. They do not wait for NATS: what they change reaches the outbox.
+    background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
 
 
 @dataclass
@@ -58,6 +61,8 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Start the bus in the background: HTTP serves while NATS is still away."""
         self._tasks.append(asyncio.create_task(self._run_bus(), name="bus"))
+        for task in self.definition.background:
+            self._tasks.append(asyncio.create_task(_awaited(task(self)), name="background"))
 
     async def _run_bus(self) -> None:
         await self.nats.connect()
@@ -82,6 +87,10 @@ class ServiceRuntime:
                 await task
         await self.nats.close()
         await self.db.dispose()
+
+
+async def _awaited(work: Awaitable[None]) -> None:
+    await work
 
 
 async def _retry_until_done(step: object) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from vfu_common.service import ServiceDefinition, create_service_app
 
+from agreements.agreements.endpoints import router as agreements_router
 from agreements.organisations.endpoints import router as organisations_router
+from agreements.scheduler.runner import run_scheduler
 from agreements.settings import Settings
 
 DEFINITION = ServiceDefinition(
     name="agreements",
     title="VFU agreements",
     description="Organisations (parties) and 2..n-party VFU agreements.",
-    routers=[organisations_router],
+    routers=[organisations_router, agreements_router],
+    background=[run_scheduler],
 )
 
 

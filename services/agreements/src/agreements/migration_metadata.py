@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import agreements.agreements.models  # registers the tables
 import agreements.organisations.models  # noqa: F401  (registers the tables)
 from agreements.models import Base
 

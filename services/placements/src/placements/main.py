@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from vfu_common.projections.organisations import projection_router
 from vfu_common.service import ServiceDefinition, create_service_app
 
+from placements.coverage.endpoints import router as coverage_router
 from placements.settings import Settings
 from placements.subscriptions import SUBSCRIPTIONS
 
@@ -13,7 +14,7 @@ DEFINITION = ServiceDefinition(
     name="placements",
     title="VFU placements",
     description=__doc__ or "",
-    routers=[projection_router("placements")],
+    routers=[projection_router("placements"), coverage_router],
     subscriptions=SUBSCRIPTIONS,
 )
 

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from vfu_common.projections.organisations import metadata as target_metadata
+from vfu_common.db import new_metadata
+from vfu_common.projections import organisations
+
+from placements.projections import agreements
+
+# One MetaData holding copies of every table: Alembic and the schema-equality test read
+# ``target_metadata.tables``, and the organisation projection's MetaData is shared with
+# the supervisors service, so placements' own tables must not be added to it.
+target_metadata = new_metadata()
+for _source in (organisations.metadata, agreements.metadata):
+    for _table in _source.tables.values():
+        _table.to_metadata(target_metadata)
 
 __all__ = ["target_metadata"]

@@ -6,10 +6,12 @@ from vfu_common.events.streams import service_stream
 from vfu_common.messaging.consumer import Subscription
 from vfu_common.projections import organisations
 
+from placements.projections import agreements
+
 SUBSCRIPTIONS = [
     Subscription(
         durable="placements-from-agreements",
         stream=service_stream("agreements"),
-        handlers=dict(organisations.HANDLERS),
+        handlers={**organisations.HANDLERS, **agreements.HANDLERS},
     ),
 ]

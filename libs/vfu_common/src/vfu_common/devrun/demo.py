@@ -10,6 +10,35 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from typing import Any
+
+from vfu_common.reference import organisation_id_for_number
+
+
+def development_grants() -> dict[str, dict[str, Any]]:
+    """What each development key stands for: the admin, each demo party, a portal.
+
+    Reference organisations have deterministic ids, so keys can name them before the
+    agreements service has seeded them.
+    """
+    grants: dict[str, dict[str, Any]] = {
+        "admin": {"organisation_id": None, "roles": ["admin"], "name": "platform admin"},
+        "portal": {"organisation_id": None, "roles": ["portal"], "name": "student portal"},
+    }
+    for org in DEMO_ORGANISATIONS:
+        role = "university" if org["kind"] == "university" else "provider"
+        grants[_slug(str(org["name"]))] = {
+            "organisation_id": str(organisation_id_for_number(str(org["organisation_number"]))),
+            "roles": [role],
+            "name": org["name"],
+        }
+    return grants
+
+
+def _slug(name: str) -> str:
+    ascii_name = name.lower().translate(str.maketrans("åäö", "aao"))
+    return "-".join("".join(c if c.isalnum() else " " for c in ascii_name).split())
+
 
 DEMO_ORGANISATIONS = [
     {

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from vfu_common.devrun.demo import development_grants
 from vfu_common.devrun.processes import NatsServer, spawn, terminate
 from vfu_common.keys import ensure_keypair
 
@@ -169,19 +170,20 @@ class Launcher:
 
     def admin_key(self) -> str:
         """The development key with the admin role."""
-        return next(k for k, v in self.dev_keys.items() if "admin" in v["roles"])  # type: ignore[operator]
+        return self.key_named("platform admin")
+
+    def key_named(self, name: str) -> str:
+        """The development key whose grant has this name."""
+        return next(key for key, grant in self.dev_keys.items() if grant["name"] == name)
 
     def _ensure_dev_keys(self) -> Path:
         path = self.config.data_dir / "dev_api_keys.json"
         if not path.exists():
             keys = {
-                f"dev-admin-{secrets.token_urlsafe(12)}": {
-                    "organisation_id": None,
-                    "roles": ["admin"],
-                    "name": "platform admin",
-                }
+                f"dev-{slug}-{secrets.token_urlsafe(12)}": grant
+                for slug, grant in development_grants().items()
             }
-            path.write_text(json.dumps(keys, indent=2))
+            path.write_text(json.dumps(keys, indent=2, ensure_ascii=False))
             path.chmod(0o600)
         self.dev_keys = json.loads(path.read_text())
         return path

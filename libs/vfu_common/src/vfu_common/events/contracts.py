@@ -34,6 +34,16 @@ class OrganisationRegisteredV1(EventPayload):
     kind: OrganisationKind
     name: str
     municipality_code: str | None = None
+    county_code: str | None = Field(default=None, description="Two-digit SCB county code")
+    hsa_id: str | None = None
+    healthcare_regions: list[str] = Field(
+        default_factory=list,
+        description="Sjukvårdsregioner the organisation belongs to (two for Region Halland)",
+    )
+
+
+class OrganisationChangedV1(OrganisationRegisteredV1):
+    """An organisation's details changed; carries the full new state, like registration."""
 
 
 AgreementType = Literal["tripartite_vfu", "bilateral_vfu", "alf", "tua", "vulf", "other"]
@@ -208,6 +218,9 @@ def all_contracts() -> list[EventContract]:
 
 ORGANISATION_REGISTERED = register(
     "vfu.agreements.organisation.registered.v1", OrganisationRegisteredV1, "organisation"
+)
+ORGANISATION_CHANGED = register(
+    "vfu.agreements.organisation.changed.v1", OrganisationChangedV1, "organisation"
 )
 AGREEMENT_PROPOSED = register(
     "vfu.agreements.agreement.proposed.v1", AgreementProposedV1, "agreement"

@@ -18,7 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, new_metadata, upsert_if_newer
 from vfu_common.errors import ProblemError, problem_responses
-from vfu_common.events.contracts import ORGANISATION_REGISTERED, OrganisationRegisteredV1
+from vfu_common.events.contracts import (
+    ORGANISATION_CHANGED,
+    ORGANISATION_REGISTERED,
+    OrganisationRegisteredV1,
+)
 from vfu_common.events.envelope import Envelope
 from vfu_common.web.deps import DatabaseDep, PrincipalDep
 
@@ -48,7 +52,12 @@ def create_organisation_projection(op: Any) -> None:
 async def on_organisation_registered(
     session: AsyncSession, envelope: Envelope, payload: OrganisationRegisteredV1
 ) -> None:
-    """Apply a registration; version-guarded, so replays and stale events change nothing."""
+    """Apply a registration or a change; version-guarded, so replays and stale ones do nothing.
+
+    ``organisation.changed`` carries the full state like ``registered`` (its payload is a
+    subclass), so one upsert serves both; a change that arrives before its registration
+    simply inserts the newer state, and the late registration is then ignored.
+    """
     await upsert_if_newer(
         session,
         organisations,
@@ -65,7 +74,10 @@ async def on_organisation_registered(
     )
 
 
-HANDLERS = {ORGANISATION_REGISTERED.event_type: on_organisation_registered}
+HANDLERS = {
+    ORGANISATION_REGISTERED.event_type: on_organisation_registered,
+    ORGANISATION_CHANGED.event_type: on_organisation_registered,
+}
 
 
 class ProjectedOrganisation(BaseModel):

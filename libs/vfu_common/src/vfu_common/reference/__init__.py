@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -22,6 +23,7 @@ from typing import Final
 
 __all__ = [
     "HEALTHCARE_REGIONS",
+    "VFU_ORGANISATION_NAMESPACE",
     "County",
     "Municipality",
     "Profession",
@@ -31,6 +33,7 @@ __all__ = [
     "healthcare_region_for_municipality",
     "is_known_municipality",
     "municipalities",
+    "organisation_id_for_number",
     "professions",
     "universities",
 ]
@@ -44,6 +47,26 @@ HEALTHCARE_REGIONS: Final[tuple[str, ...]] = (
     "Södra",
     "Västra",
 )
+
+#: Namespace of the deterministic ids of reference organisations (UUIDv5 of the number).
+#: Regions, municipalities and universities from this data get the id
+#: ``uuid5(VFU_ORGANISATION_NAMESPACE, organisationsnummer)`` instead of a random UUIDv7,
+#: so development keys, demo data and tests can name an organisation before it exists and
+#: every fresh database agrees on it. Never change this value: ids already issued derive
+#: from it. (It is uuid5(NAMESPACE_URL, "urn:vfu:organisation"), written out as a literal.)
+VFU_ORGANISATION_NAMESPACE: Final[uuid.UUID] = uuid.UUID("a0ea818a-df07-5162-9096-d7dde234dc51")
+
+
+def organisation_id_for_number(organisation_number: str) -> uuid.UUID:
+    """Return the deterministic id of a reference organisation.
+
+    Args:
+        organisation_number: The 10-digit organisationsnummer, without a hyphen.
+
+    Returns:
+        ``uuid5(VFU_ORGANISATION_NAMESPACE, organisation_number)``.
+    """
+    return uuid.uuid5(VFU_ORGANISATION_NAMESPACE, organisation_number)
 
 
 @dataclass(frozen=True, slots=True)

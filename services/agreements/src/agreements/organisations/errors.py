@@ -25,3 +25,41 @@ def organisation_not_found(organisation_id: uuid.UUID) -> ProblemError:
         "Organisation not found",
         f"No organisation {organisation_id}.",
     )
+
+
+def municipality_code_required() -> ProblemError:
+    """A municipality without its municipality code."""
+    return ProblemError(
+        422,
+        "municipality_code_required",
+        "Municipality code required",
+        "An organisation of kind municipality needs its municipality_code.",
+    )
+
+
+def county_required() -> ProblemError:
+    """A region without a county or a municipality to derive it from."""
+    return ProblemError(
+        422,
+        "county_required",
+        "County required",
+        "An organisation of kind region needs county_code or municipality_code.",
+    )
+
+
+def county_mismatch(county_code: str, municipality_code: str) -> ProblemError:
+    """The given county is not the county the municipality lies in."""
+    return ProblemError(
+        422,
+        "county_mismatch",
+        "County does not match municipality",
+        f"Municipality {municipality_code} lies in county {municipality_code[:2]}, "
+        f"not {county_code}.",
+    )
+
+
+def invalid_cursor() -> ProblemError:
+    """A cursor that is not a next_cursor of this list."""
+    return ProblemError(
+        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
+    )

@@ -1,0 +1,1 @@
+"""Date-driven agreement transitions, run by one replica at a time."""

@@ -1,0 +1,1 @@
+"""The agreement gate's question: which active agreement covers a placement?"""

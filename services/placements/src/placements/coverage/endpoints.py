@@ -1,0 +1,38 @@
+"""HTTP endpoint of the coverage feature: the agreement gate's answer, for diagnostics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from vfu_common.errors import problem_responses
+from vfu_common.identity import ROLES
+from vfu_common.web.deps import DatabaseDep, require_roles
+
+from placements.coverage.schemas import CoverageOut, CoverageParams
+from placements.coverage.service import find_coverage
+
+router = APIRouter(prefix="/api/v1/placements", tags=["agreement coverage"])
+
+# Portals search placements and must not probe who has agreements with whom.
+_ALLOWED_ROLES = sorted(ROLES - {"portal"})
+
+
+@router.get(
+    "/agreement-coverage",
+    response_model=CoverageOut,
+    dependencies=[require_roles(*_ALLOWED_ROLES)],  # type: ignore[list-item]
+    responses=problem_responses(401, 403, 422),
+    summary="Which projected agreement covers a placement",
+)
+async def read_agreement_coverage(
+    params: Annotated[CoverageParams, Query()], db: DatabaseDep
+) -> CoverageOut:
+    """Decide coverage as the booking gate does, from this service's agreement projection.
+
+    Compare with the agreements service's own answer: both apply the same rule to the
+    same terms, so a difference means the projection lags or missed events.
+    """
+    async with db.read() as session:
+        decision = await find_coverage(session, params.to_query())
+    return CoverageOut.from_decision(decision)

@@ -1,0 +1,1 @@
+"""Read models the placements service keeps from other services' events."""
