@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -119,3 +120,101 @@ def test_demo_data_and_docs_are_served(system: Launcher) -> None:
             f"{system.config.gateway_url}/api/v1/agreements/organisations/x"
         )
         assert unauthenticated.status_code == 401
+
+
+def _coverage_once_projected(
+    client: httpx.Client, key: str, params: dict[str, str], *, timeout: float = 20.0
+) -> dict[str, object]:
+    """Poll the placements service's own coverage answer until it says covered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, object] = client.get(
+            "/api/v1/placements/agreement-coverage",
+            params=params,
+            headers={"Authorization": f"Bearer {key}"},
+        ).json()
+        if body.get("covered") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def test_tripartite_agreement_signed_by_each_party_reaches_placements(system: Launcher) -> None:
+    """Issue 3's check: create, sign as each of three parties, active, seen by placements."""
+    region, kommun, university = (
+        system.key_named(n) for n in ("Region Uppsala", "Uppsala kommun", "Uppsala universitet")
+    )
+    outsider = system.key_named("Region Örebro län")
+    ids = {
+        name: system.dev_keys[system.key_named(name)]["organisation_id"]
+        for name in ("Region Uppsala", "Uppsala kommun", "Uppsala universitet")
+    }
+    today = date.today()
+    with httpx.Client(base_url=system.config.gateway_url, timeout=10) as client:
+
+        def post(path: str, key: str, body: object = None) -> httpx.Response:
+            return client.post(path, json=body or {}, headers={"Authorization": f"Bearer {key}"})
+
+        created = post(
+            "/api/v1/agreements/agreements",
+            region,
+            {
+                "agreement_type": "tripartite_vfu",
+                "title": "Barnmorskeprogrammet, Uppsala län",
+                "parties": [
+                    {"organisation_id": ids["Region Uppsala"], "role": "region"},
+                    {"organisation_id": ids["Uppsala kommun"], "role": "municipality"},
+                    {"organisation_id": ids["Uppsala universitet"], "role": "university"},
+                ],
+                "professions": ["barnmorska"],
+                "valid_from": today.isoformat(),
+                "valid_to": today.replace(year=today.year + 2).isoformat(),
+            },
+        )
+        assert created.status_code == 201, created.text
+        agreement = f"/api/v1/agreements/agreements/{created.json()['id']}"
+        assert post(f"{agreement}/propose", region).status_code == 200
+
+        refused = post(f"{agreement}/sign", outsider)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "not_a_party"
+
+        statuses = [
+            post(f"{agreement}/sign", key).json()["status"] for key in (region, kommun, university)
+        ]
+        assert statuses == ["pending_signatures", "pending_signatures", "active"]
+
+        decision = _coverage_once_projected(
+            client,
+            university,
+            {
+                "university_id": ids["Uppsala universitet"],
+                "provider_id": ids["Uppsala kommun"],
+                "programme_code": "barnmorska",
+                "start": today.isoformat(),
+                "end": (today + timedelta(days=30)).isoformat(),
+            },
+        )
+        assert decision["covered"] is True, decision
+        assert decision["agreement_id"] == created.json()["id"]
+
+
+def test_demo_agreements_are_active_and_projected(system: Launcher) -> None:
+    university = system.key_named("Örebro universitet")
+    ids = {
+        name: system.dev_keys[system.key_named(name)]["organisation_id"]
+        for name in ("Region Örebro län", "Örebro universitet")
+    }
+    today = date.today()
+    with httpx.Client(base_url=system.config.gateway_url, timeout=10) as client:
+        decision = _coverage_once_projected(
+            client,
+            university,
+            {
+                "university_id": ids["Örebro universitet"],
+                "provider_id": ids["Region Örebro län"],
+                "programme_code": "lakarprogrammet",
+                "start": today.isoformat(),
+                "end": (today + timedelta(days=70)).isoformat(),
+            },
+        )
+    assert decision["covered"] is True, decision

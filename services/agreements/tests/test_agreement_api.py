@@ -237,6 +237,40 @@ async def test_draft_propose_sign_activate(agreements_service: Any, parties: Par
     assert events[-1].data["covered_municipality_codes"] == ["0380"]
 
 
+async def _coordinator(service: Any, number: str, municipality_code: str) -> dict[str, str]:
+    body = {
+        "organisation_number": number,
+        "kind": "coordinating_body",
+        "name": f"VFU-råd {municipality_code}",
+        "municipality_code": municipality_code,
+    }
+    response = await service.client.post(ORGANISATIONS, json=body, headers=admin())
+    assert response.status_code == 201, response.text
+    return identity_headers(roles={"coordinator"}, organisation_id=uuid.UUID(response.json()["id"]))
+
+
+async def test_coordinators_oversee_agreements_in_their_healthcare_region(
+    agreements_service: Any, parties: Parties
+) -> None:
+    service = agreements_service
+    agreement_id = await create(service, parties)  # Uppsala parties: Mellansverige
+    inside = await _coordinator(service, "8020000017", "0380")  # Uppsala: Mellansverige
+    outside = await _coordinator(service, "8020000025", "1280")  # Malmö: Södra
+    assert (await service.client.get(f"{API}/{agreement_id}", headers=inside)).status_code == 200
+    listed = await service.client.get(API, headers=inside)
+    assert [a["id"] for a in listed.json()["items"]] == [agreement_id]
+    assert_problem(
+        await service.client.get(f"{API}/{agreement_id}", headers=outside), 403, "not_a_party"
+    )
+    assert (await service.client.get(API, headers=outside)).json()["items"] == []
+    unattached = identity_headers(roles={"coordinator"})
+    assert_problem(
+        await service.client.get(f"{API}/{agreement_id}", headers=unattached), 403, "not_a_party"
+    )
+    # Overseeing is not signing: a coordinator never signs for a party.
+    assert_problem(await post(service, agreement_id, "sign", inside), 403, "not_a_party")
+
+
 async def test_reading_is_for_parties_and_stewards(
     agreements_service: Any, parties: Parties
 ) -> None:
@@ -245,10 +279,7 @@ async def test_reading_is_for_parties_and_stewards(
     for name in ("region", "university"):
         response = await service.client.get(f"{API}/{agreement_id}", headers=parties.headers(name))
         assert response.status_code == 200
-    for headers in (admin(), identity_headers(roles={"coordinator"})):
-        assert (
-            await service.client.get(f"{API}/{agreement_id}", headers=headers)
-        ).status_code == 200
+    assert (await service.client.get(f"{API}/{agreement_id}", headers=admin())).status_code == 200
     outsider = await service.client.get(
         f"{API}/{agreement_id}", headers=parties.headers("outsider")
     )

@@ -10,6 +10,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from vfu_common.reference import organisation_id_for_number
@@ -88,10 +89,135 @@ def _post(url: str, key: str, body: Mapping[str, object]) -> tuple[int, dict[str
         return err.code, json.loads(err.read() or b"{}")
 
 
-def load_demo(gateway_url: str, admin_key: str, *, say: Callable[[str], None]) -> None:
-    """Register the demo organisations (idempotent: existing ones are left as they are)."""
-    for org in DEMO_ORGANISATIONS:
-        status, body = _post(f"{gateway_url}/api/v1/agreements/organisations", admin_key, org)
+def _org_id(name: str) -> str:
+    org = next(o for o in DEMO_ORGANISATIONS if o["name"] == name)
+    return str(organisation_id_for_number(str(org["organisation_number"])))
+
+
+def _next_term(today: date) -> str:
+    return f"{today.year}-HT" if today.month < 7 else f"{today.year + 1}-VT"
+
+
+def demo_agreements(today: date) -> list[dict[str, Any]]:
+    """A tripartite nursing agreement in Uppsala and a bilateral medicine one in Örebro."""
+    region, kommun, uu = (
+        _org_id(n) for n in ("Region Uppsala", "Uppsala kommun", "Uppsala universitet")
+    )
+    orebro, oru = _org_id("Region Örebro län"), _org_id("Örebro universitet")
+    term = _next_term(today)
+    until = today.replace(year=today.year + 3)
+    return [
+        {
+            "agreement_type": "tripartite_vfu",
+            "title": "VFU-avtal sjuksköterskeprogrammet, Uppsala län",
+            "parties": [
+                {"organisation_id": region, "role": "region"},
+                {"organisation_id": kommun, "role": "municipality"},
+                {"organisation_id": uu, "role": "university"},
+            ],
+            "programmes": ["sjukskoterskeprogrammet"],
+            "professions": ["sjukskoterska"],
+            "valid_from": today.isoformat(),
+            "valid_to": until.isoformat(),
+            "notice_period_months": 6,
+            "supervision_requirement_level": "basic",
+            "quotas": [
+                {
+                    "university_organisation_id": uu,
+                    "programme_code": "sjukskoterskeprogrammet",
+                    "term": term,
+                    "unit": "places",
+                    "amount": 40,
+                }
+            ],
+            "rates": [
+                {
+                    "programme_code": "sjukskoterskeprogrammet",
+                    "basis": "per_student_week",
+                    "amount_ore": 145_000,
+                    "payer_organisation_id": uu,
+                    "payee_organisation_id": region,
+                },
+                {
+                    "programme_code": "sjukskoterskeprogrammet",
+                    "basis": "per_student_week",
+                    "amount_ore": 120_000,
+                    "payer_organisation_id": uu,
+                    "payee_organisation_id": kommun,
+                },
+            ],
+        },
+        {
+            "agreement_type": "bilateral_vfu",
+            "title": "VFU-avtal läkarprogrammet, Region Örebro län",
+            "parties": [
+                {"organisation_id": orebro, "role": "region"},
+                {"organisation_id": oru, "role": "university"},
+            ],
+            "programmes": ["lakarprogrammet"],
+            "professions": ["lakare"],
+            "valid_from": today.isoformat(),
+            "valid_to": until.isoformat(),
+            "notice_period_months": 12,
+            "supervision_requirement_level": "basic",
+            "quotas": [
+                {
+                    "university_organisation_id": oru,
+                    "programme_code": "lakarprogrammet",
+                    "term": term,
+                    "unit": "student_weeks",
+                    "amount": 600,
+                }
+            ],
+            "rates": [
+                {
+                    "programme_code": "lakarprogrammet",
+                    "level": "advanced",
+                    "basis": "per_student_week",
+                    "amount_ore": 210_000,
+                    "payer_organisation_id": oru,
+                    "payee_organisation_id": orebro,
+                }
+            ],
+        },
+    ]
+
+
+def _expect(status: int, body: dict[str, object], wanted: int, what: str) -> None:
+    if status != wanted:
+        raise RuntimeError(f"demo: {what} gave {status}: {body}")
+
+
+def _sign_into_force(api: str, keys: Mapping[str, str], agreement: Mapping[str, Any]) -> str:
+    """Create as the first party, propose, and sign as every party; returns the id."""
+    names = {_org_id(o["name"]): o["name"] for o in DEMO_ORGANISATIONS}
+    signers = [names[p["organisation_id"]] for p in agreement["parties"]]
+    status, created = _post(f"{api}/agreements", keys[signers[0]], agreement)
+    _expect(status, created, 201, f"creating {agreement['title']}")
+    agreement_id = str(created["id"])
+    status, body = _post(f"{api}/agreements/{agreement_id}/propose", keys[signers[0]], {})
+    _expect(status, body, 200, "proposing")
+    for signer in signers:
+        status, body = _post(f"{api}/agreements/{agreement_id}/sign", keys[signer], {})
+        _expect(status, body, 200, f"signing as {signer}")
+    if body.get("status") != "active":
+        raise RuntimeError(f"demo: {agreement['title']} is {body.get('status')}, not active")
+    return agreement_id
+
+
+def load_demo(gateway_url: str, keys: Mapping[str, str], *, say: Callable[[str], None]) -> None:
+    """Load the demo data set through the gateway.
+
+    Args:
+        gateway_url: Where the gateway answers.
+        keys: Development key by grant name ("platform admin", "Region Uppsala", ...).
+        say: Progress output.
+    """
+    api = f"{gateway_url}/api/v1/agreements"
+    for org in DEMO_ORGANISATIONS:  # seeded already; registering again is a no-op (409)
+        status, body = _post(f"{api}/organisations", keys["platform admin"], org)
         if status not in (201, 409):
             raise RuntimeError(f"demo: registering {org['name']} gave {status}: {body}")
-    say(f"demo: {len(DEMO_ORGANISATIONS)} organisations registered")
+    for agreement in demo_agreements(date.today()):
+        agreement_id = _sign_into_force(api, keys, agreement)
+        say(f"demo: agreement {agreement_id} active: {agreement['title']}")

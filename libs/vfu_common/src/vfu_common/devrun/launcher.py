@@ -166,11 +166,15 @@ class Launcher:
             from vfu_common.devrun.demo import load_demo
 
             self._say("loading demo data (DEMO=0 skips this)")
-            load_demo(cfg.gateway_url, self.admin_key(), say=self._say)
+            load_demo(cfg.gateway_url, self.keys_by_name(), say=self._say)
 
     def admin_key(self) -> str:
         """The development key with the admin role."""
         return self.key_named("platform admin")
+
+    def keys_by_name(self) -> dict[str, str]:
+        """Development keys by the name of their grant."""
+        return {str(grant["name"]): key for key, grant in self.dev_keys.items()}
 
     def key_named(self, name: str) -> str:
         """The development key whose grant has this name."""

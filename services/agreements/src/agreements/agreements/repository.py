@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from vfu_common.clock import utcnow
 
 from agreements.agreements.models import Agreement, AgreementParty
-from agreements.organisations.models import Organisation
+from agreements.organisations.models import Organisation, OrganisationHealthcareRegion
 
 LIVE_STATUSES = ("draft", "pending_signatures", "active", "notice_given")
 
@@ -109,17 +110,47 @@ def _has_party(organisation_id: uuid.UUID) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """Which agreements a list may show: everything, or those with a party that is the
+    given organisation or belongs to one of the given healthcare regions."""
+
+    everything: bool = False
+    organisation_id: uuid.UUID | None = None
+    regions: frozenset[str] = frozenset()
+
+
+def _has_party_in_regions(regions: frozenset[str]) -> ColumnElement[bool]:
+    return exists().where(
+        AgreementParty.agreement_id == Agreement.id,
+        AgreementParty.organisation_id == OrganisationHealthcareRegion.organisation_id,
+        OrganisationHealthcareRegion.healthcare_region.in_(sorted(regions)),
+    )
+
+
+def _visible(visible: Visibility) -> ColumnElement[bool] | None:
+    if visible.everything:
+        return None
+    conditions = []
+    if visible.organisation_id is not None:
+        conditions.append(_has_party(visible.organisation_id))
+    if visible.regions:
+        conditions.append(_has_party_in_regions(visible.regions))
+    return or_(*conditions) if conditions else false()
+
+
 async def page(
     session: AsyncSession,
     *,
-    organisation_id: uuid.UUID | None,
+    visible: Visibility,
     after: uuid.UUID | None,
     limit: int,
 ) -> list[Agreement]:
-    """A page of agreement versions in id order; only a party's own when an id is given."""
+    """A page of the visible agreement versions in id order."""
     stmt = select(Agreement.id).order_by(Agreement.id).limit(limit)
-    if organisation_id is not None:
-        stmt = stmt.where(_has_party(organisation_id))
+    condition = _visible(visible)
+    if condition is not None:
+        stmt = stmt.where(condition)
     if after is not None:
         stmt = stmt.where(Agreement.id > after)
     ids = list((await session.execute(stmt)).scalars().all())

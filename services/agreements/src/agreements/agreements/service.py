@@ -36,7 +36,7 @@ from vfu_common.messaging.outbox import emit
 from vfu_common.pagination import PageParams, encode_cursor
 from vfu_common.rules.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
-from agreements.agreements import errors, repository
+from agreements.agreements import access, errors, repository
 from agreements.agreements.clock import CLOCK
 from agreements.agreements.models import (
     Agreement,
@@ -52,8 +52,6 @@ from agreements.agreements.terms import terms_fields, to_terms
 SOURCE = "/vfu/agreements"
 # Roles that may read agreements; a portal reads published capacity, never agreements.
 READER_ROLES = ("admin", "coordinator", "university", "provider")
-# Roles that act for every agreement without being a party (never sign for others).
-STEWARD_ROLES = ("admin", "coordinator")
 # States before active: abandonable, and an amendment in them is still in progress.
 PRE_ACTIVE = ("draft", "pending_signatures")
 
@@ -79,10 +77,15 @@ def _require_party(principal: Principal, agreement: Agreement) -> uuid.UUID:
     return organisation_id
 
 
-def _require_visible(principal: Principal, agreement: Agreement) -> None:
+async def _require_visible(
+    session: AsyncSession, principal: Principal, agreement: Agreement
+) -> None:
+    """A party, an admin, or a coordinator of a party's healthcare region (else 403)."""
     _require_reader(principal)
-    if not principal.has_role(*STEWARD_ROLES):
-        _require_party(principal, agreement)
+    parties = _party_ids(agreement)
+    if principal.organisation_id in parties or await access.oversees(session, principal, parties):
+        return
+    raise errors.not_a_party(agreement.id)
 
 
 async def _load(
@@ -315,7 +318,9 @@ async def create_agreement(
     """
     _require_reader(principal)
     party_ids = _check_party_list(data)
-    if not principal.has_role(*STEWARD_ROLES) and principal.organisation_id not in party_ids:
+    if principal.organisation_id not in party_ids and not await access.oversees(
+        session, principal, party_ids
+    ):
         raise errors.not_a_party()
     return await _store_new_version(session, data, principal=principal)
 
@@ -328,23 +333,25 @@ async def get_agreement(
 ) -> Agreement:
     """One agreement version the caller may see (403 ``not_a_party`` otherwise)."""
     agreement = await _load(session, agreement_id)
-    _require_visible(principal, agreement)
+    await _require_visible(session, principal, agreement)
     return agreement
 
 
 async def list_agreements(
     session: AsyncSession, *, principal: Principal, page: PageParams
 ) -> tuple[list[Agreement], str | None]:
-    """A page of the caller's agreements (every agreement for admins and coordinators)."""
+    """A page of the agreements the caller may see: its own, its regions' for a coordinator,
+    every agreement for an admin."""
     _require_reader(principal)
-    if principal.has_role(*STEWARD_ROLES):
-        owner = None
-    elif principal.organisation_id is None:
-        return [], None
-    else:
-        owner = principal.organisation_id
     after = uuid.UUID(str(page.cursor["after"])) if page.cursor and "after" in page.cursor else None
-    rows = await repository.page(session, organisation_id=owner, after=after, limit=page.limit + 1)
+    if principal.has_role("admin"):
+        visible = repository.Visibility(everything=True)
+    else:
+        visible = repository.Visibility(
+            organisation_id=principal.organisation_id,
+            regions=await access.coordinator_regions(session, principal),
+        )
+    rows = await repository.page(session, visible=visible, after=after, limit=page.limit + 1)
     items = rows[: page.limit]
     more = len(rows) > page.limit
     return items, encode_cursor({"after": str(items[-1].id)}) if more else None
@@ -365,7 +372,7 @@ async def _load_for_manage(
     session: AsyncSession, agreement_id: uuid.UUID, principal: Principal
 ) -> Agreement:
     agreement = await _load(session, agreement_id, for_update=True)
-    _require_visible(principal, agreement)
+    await _require_visible(session, principal, agreement)
     return agreement
 
 
@@ -659,9 +666,9 @@ async def coverage(
         ProblemError: 403 unless admin, coordinator, or the university or the provider.
     """
     _require_reader(principal)
-    if not principal.has_role(*STEWARD_ROLES) and principal.organisation_id not in (
-        query.university_id,
-        query.provider_id,
+    asked_about = (query.university_id, query.provider_id)
+    if principal.organisation_id not in asked_about and not await access.oversees(
+        session, principal, asked_about
     ):
         raise errors.not_a_party()
     if query.end < query.start:
