@@ -8,6 +8,8 @@ conditional UPDATEs keep the events single. SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -193,3 +195,62 @@ async def test_the_run_loop_ticks_under_the_lease(db: Database) -> None:
     assert (await event_counts(db))[(str(agreement_id), "activated")] == 1
     # Stopping released the lease: another replica takes over at once.
     assert await Lease(db, LEASE_NAME).acquire()
+
+
+_TICK_IN_A_PROCESS = """
+import asyncio, sys, time
+from datetime import date
+from vfu_common.db import Database
+from agreements.scheduler.runner import AgreementScheduler
+
+async def main(url: str, day: str, start_at: float) -> None:
+    db = Database(url)
+    scheduler = AgreementScheduler(db)
+    await asyncio.sleep(max(0.0, start_at - time.time()))  # both processes start together
+    for _ in range(3):
+        await scheduler.tick(date.fromisoformat(day))
+    await db.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+"""
+
+
+async def test_schedulers_in_two_processes_emit_each_event_once(db: Database) -> None:
+    """The same race as above, with two OS processes, as two replicas would run it."""
+    ids = await register(db)
+    day = TODAY + timedelta(days=40)
+    to_activate = await signed_agreement(
+        db, ids, "LAK", valid_from=(TODAY + timedelta(days=10)).isoformat()
+    )
+    to_expire = await signed_agreement(
+        db, ids, "ARB", valid_to=(day - timedelta(days=1)).isoformat()
+    )
+    to_remind = await signed_agreement(
+        db, ids, "SSK", valid_to=(day + timedelta(days=20)).isoformat()
+    )
+    before = await event_counts(db)
+
+    start_at = time.time() + 3.0  # after both interpreters have imported everything
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _TICK_IN_A_PROCESS,
+            db.url,
+            day.isoformat(),
+            str(start_at),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    results = [await p.communicate() for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], [err.decode() for _, err in results]
+
+    new = await event_counts(db) - before
+    assert new == Counter(
+        {
+            (str(to_activate), "activated"): 1,
+            (str(to_expire), "expired"): 1,
+            (str(to_remind), "expiry_upcoming"): 1,
+        }
+    )
