@@ -254,3 +254,47 @@ async def test_schedulers_in_two_processes_emit_each_event_once(db: Database) ->
             (str(to_remind), "expiry_upcoming"): 1,
         }
     )
+
+
+async def test_auto_renewing_agreement_renews_instead_of_expiring(db: Database) -> None:
+    ids = await register(db)
+    valid_to = TODAY + timedelta(days=5)
+    renewing = await signed_agreement(
+        db, ids, "SSK", valid_to=valid_to.isoformat(), auto_renewal_months=12
+    )
+    plain = await signed_agreement(db, ids, "LAK", valid_to=valid_to.isoformat())
+    noticed = await signed_agreement(
+        db,
+        ids,
+        "ARB",
+        valid_to=(TODAY + timedelta(days=40)).isoformat(),
+        auto_renewal_months=12,
+        notice_period_months=1,
+    )
+    async with db.write() as session:
+        await service.give_notice(session, noticed, principal=principal(ids, "region"))
+    before = await event_counts(db)
+
+    day = TODAY + timedelta(days=45)
+    scheduler = AgreementScheduler(db)
+    for _ in range(2):  # the second tick finds nothing left to do
+        await scheduler.tick(day)
+
+    new = await event_counts(db) - before
+    assert new == Counter(
+        {
+            (str(renewing), "renewed"): 1,
+            (str(plain), "expired"): 1,
+            (str(noticed), "terminated"): 1,
+        }
+    )
+    async with db.read() as session:
+        agreement = await service.get_agreement(session, renewing, principal=ADMIN)
+    assert agreement.status == "active"
+    assert agreement.valid_to == date(2028, 1, 16)  # valid_to + 12 months, past the tick day
+
+
+def test_renewal_moves_by_whole_periods_past_today() -> None:
+    assert service.renewed_until(date(2026, 1, 31), 1, date(2026, 2, 10)) == date(2026, 2, 28)
+    assert service.renewed_until(date(2026, 1, 31), 1, date(2026, 3, 30)) == date(2026, 3, 31)
+    assert service.renewed_until(date(2026, 6, 30), 12, date(2029, 1, 1)) == date(2029, 6, 30)

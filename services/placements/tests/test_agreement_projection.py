@@ -64,6 +64,7 @@ EVENT_FIELDS: dict[str, dict[str, Any]] = {
         "notice_given_on": date(2027, 3, 1),
     },
     AGREEMENT_EXPIRY_UPCOMING.event_type: {"days_left": 30},
+    "vfu.agreements.agreement.renewed.v1": {"previous_valid_to": date(2026, 12, 31)},
 }
 
 
@@ -146,7 +147,7 @@ async def db(database_url: str, migrate_service: Any) -> AsyncIterator[Database]
 
 
 def test_every_agreement_event_type_has_a_handler() -> None:
-    assert len(AGREEMENT_CONTRACTS) == 9
+    assert len(AGREEMENT_CONTRACTS) == 10
     assert {c.event_type for c in AGREEMENT_CONTRACTS} == set(HANDLERS)
 
 

@@ -155,6 +155,12 @@ class AgreementExpiryUpcomingV1(AgreementTermsV1):
     days_left: int = Field(ge=0)
 
 
+class AgreementRenewedV1(AgreementTermsV1):
+    """An auto-renewing agreement reached valid_to without notice: valid_to moved on."""
+
+    previous_valid_to: date
+
+
 class AgreementAbandonedV1(AgreementTermsV1):
     """The agreement was abandoned before it became active."""
 
@@ -240,6 +246,7 @@ AGREEMENT_EXPIRED = register("vfu.agreements.agreement.expired.v1", AgreementExp
 AGREEMENT_EXPIRY_UPCOMING = register(
     "vfu.agreements.agreement.expiry_upcoming.v1", AgreementExpiryUpcomingV1, "agreement"
 )
+AGREEMENT_RENEWED = register("vfu.agreements.agreement.renewed.v1", AgreementRenewedV1, "agreement")
 AGREEMENT_ABANDONED = register(
     "vfu.agreements.agreement.abandoned.v1", AgreementAbandonedV1, "agreement"
 )

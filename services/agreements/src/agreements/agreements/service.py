@@ -26,6 +26,7 @@ from vfu_common.events.contracts import (
     AGREEMENT_EXPIRY_UPCOMING,
     AGREEMENT_NOTICE_GIVEN,
     AGREEMENT_PROPOSED,
+    AGREEMENT_RENEWED,
     AGREEMENT_SIGNED,
     AGREEMENT_TERMINATED,
     EventContract,
@@ -609,8 +610,47 @@ async def _supersede(session: AsyncSession, new: Agreement) -> Agreement:
     return new
 
 
+def renewed_until(valid_to: date, months: int, today: date) -> date:
+    """``valid_to`` moved on by whole renewal periods until it is today or later."""
+    periods = 1
+    while add_months(valid_to, months * periods) < today:
+        periods += 1
+    return add_months(valid_to, months * periods)
+
+
+async def _renew_if_due(session: AsyncSession, agreement_id: uuid.UUID, today: date) -> bool:
+    """Extend an auto-renewing agreement that reached valid_to with no notice or successor."""
+    agreement = await _load(session, agreement_id)
+    months, valid_to = agreement.auto_renewal_months, agreement.valid_to
+    if agreement.status != "active" or not months or valid_to is None or valid_to >= today:
+        return False
+    if agreement.effective_until is not None:  # superseded by an amendment: it ends
+        return False
+    version = await repository.transition(
+        session,
+        agreement_id,
+        expected="active",
+        values={
+            "valid_to": renewed_until(valid_to, months, today),
+            "expiry_reminder_sent_on": None,
+        },  # the next period gets its own reminder
+        where=(Agreement.valid_to == valid_to, Agreement.effective_until.is_(None)),
+    )
+    if version is None:
+        return False
+    await _emit(
+        session, AGREEMENT_RENEWED, await _reload(session, agreement_id), previous_valid_to=valid_to
+    )
+    return True
+
+
 async def end_if_due(session: AsyncSession, agreement_id: uuid.UUID, *, today: date) -> str | None:
-    """Terminate (after notice) or expire an agreement past its last day; the new status."""
+    """Renew, terminate (after notice) or expire an agreement past its last day.
+
+    Returns the new status (``active`` after a renewal), or None when nothing was due.
+    """
+    if await _renew_if_due(session, agreement_id, today):
+        return "active"
     past_end = (repository.end_date() < today,)
     for expected, ended, contract in (
         ("notice_given", "terminated", AGREEMENT_TERMINATED),

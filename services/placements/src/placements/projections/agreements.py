@@ -31,17 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, new_metadata, upsert_if_newer
 from vfu_common.events.contracts import (
-    AGREEMENT_ABANDONED,
-    AGREEMENT_ACTIVATED,
-    AGREEMENT_AMENDED,
-    AGREEMENT_EXPIRED,
-    AGREEMENT_EXPIRY_UPCOMING,
-    AGREEMENT_NOTICE_GIVEN,
-    AGREEMENT_PROPOSED,
-    AGREEMENT_SIGNED,
-    AGREEMENT_TERMINATED,
     PROVIDER_ROLES,
     AgreementTermsV1,
+    platform_contracts,
 )
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
@@ -162,17 +154,11 @@ async def _replace_parties(session: AsyncSession, terms: AgreementTermsV1) -> No
         )
 
 
-_AGREEMENT_CONTRACTS = (
-    AGREEMENT_PROPOSED,
-    AGREEMENT_SIGNED,
-    AGREEMENT_ACTIVATED,
-    AGREEMENT_AMENDED,
-    AGREEMENT_NOTICE_GIVEN,
-    AGREEMENT_TERMINATED,
-    AGREEMENT_EXPIRED,
-    AGREEMENT_EXPIRY_UPCOMING,
-    AGREEMENT_ABANDONED,
-)
+# Every agreement event carries the full terms, so one handler applies them all; taking the
+# list from the registry means a new agreement event is projected without a change here.
+_AGREEMENT_CONTRACTS = [
+    contract for contract in platform_contracts() if contract.aggregate_type == "agreement"
+]
 
 HANDLERS: dict[str, Handler] = {
     contract.event_type: on_agreement_event for contract in _AGREEMENT_CONTRACTS
