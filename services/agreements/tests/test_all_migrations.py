@@ -26,6 +26,8 @@ from vfu_common.migrations import downgrade, upgrade
 SERVICES_DIR = Path(__file__).resolve().parents[2]
 SERVICES = ("agreements", "placements", "supervisors")
 MESSAGING_TABLES = {"outbox", "inbox", "leases"}
+# Every service keeps its own audit log (vfu_common.audit, ADR 0011).
+AUDIT_TABLES = {"audit_log"}
 SERVICE_TABLES = {
     "agreements": {
         "organisations",
@@ -102,7 +104,9 @@ async def inspect_database(url: str, service: str) -> tuple[dict[str, Any], list
 @pytest.mark.parametrize("service", SERVICES)
 async def test_upgrade_downgrade_upgrade(service: str, database_url: str) -> None:
     ini = alembic_ini(service)
-    expected_tables = MESSAGING_TABLES | SERVICE_TABLES[service] | {"alembic_version"}
+    expected_tables = (
+        MESSAGING_TABLES | AUDIT_TABLES | SERVICE_TABLES[service] | {"alembic_version"}
+    )
 
     await asyncio.to_thread(upgrade, ini, database_url)
     at_head, diff = await inspect_database(database_url, service)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, FastAPI
 
+from vfu_common.audit.middleware import AuditMiddleware
+from vfu_common.audit.router import audit_router
 from vfu_common.db import Database
 from vfu_common.errors import install_problem_handlers
 from vfu_common.events.streams import ensure_stream, service_stream
@@ -139,6 +141,9 @@ def create_service_app(definition: ServiceDefinition, settings: BaseServiceSetti
     app.include_router(health_router)
     for router in definition.routers:
         app.include_router(router)
+    app.include_router(audit_router(definition.name))
+    # Added first, so it runs inside the identity middleware whose principal it records.
+    app.add_middleware(AuditMiddleware)
     app.add_middleware(InternalIdentityMiddleware, verifier=verifier)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
 from vfu_common.projections import organisations
 
@@ -11,7 +12,7 @@ from placements.projections import agreements
 # ``target_metadata.tables``, and the organisation projection's MetaData is shared with
 # the supervisors service, so placements' own tables must not be added to it.
 target_metadata = new_metadata()
-for _source in (organisations.metadata, agreements.metadata):
+for _source in (organisations.metadata, agreements.metadata, audit.metadata):
     for _table in _source.tables.values():
         _table.to_metadata(target_metadata)
 

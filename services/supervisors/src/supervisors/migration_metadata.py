@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from vfu_common.projections.organisations import metadata as target_metadata
+from vfu_common.audit import tables as audit
+from vfu_common.db import new_metadata
+from vfu_common.projections import organisations
+
+# Copies in a MetaData of our own: the projection's MetaData is shared with placements.
+target_metadata = new_metadata()
+for _source in (organisations.metadata, audit.metadata):
+    for _table in _source.tables.values():
+        _table.to_metadata(target_metadata)
 
 __all__ = ["target_metadata"]
