@@ -201,6 +201,7 @@ async def pipeline(
                 "organisation_number": organisation_number(first + i),
                 "kind": "region",
                 "name": f"Bench region {first + i}",
+                "county_code": "03",  # a region needs its county
             }
             t0 = time.perf_counter()
             async with session.post(url, json=body, headers=headers) as response:

@@ -125,7 +125,12 @@ def prepare_target(launcher: Any, token: str) -> tuple[str, Any]:
         "POST",
         f"{cfg.gateway_url}/api/v1/agreements/organisations",
         headers={"authorization": f"Bearer {api_key}"},
-        body={"organisation_number": organisation_number(1), "kind": "region", "name": "Bench"},
+        body={
+            "organisation_number": organisation_number(1),
+            "kind": "region",
+            "name": "Bench",
+            "county_code": "03",  # a region needs its county
+        },
     )
     if status != 201:
         raise RuntimeError(f"registering the organisation gave {status}: {created}")

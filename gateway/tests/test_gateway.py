@@ -160,6 +160,9 @@ def _gateway(**urls: str) -> Any:
         upstream_timeout_seconds=UPSTREAM_TIMEOUT,
         connect_timeout_seconds=1.0,
         retry_after_seconds=RETRY_AFTER,
+        # Limits have tests of their own (test_gateway_limits.py); here they stay out of the way.
+        rate_limit_per_second=10_000,
+        rate_limit_burst=10_000,
         log_level="WARNING",
     )
     return create_app(settings)

@@ -22,11 +22,18 @@ from vfu_common.logging import configure_logging, current_request_id
 from vfu_common.web.middleware import RequestContextMiddleware, header
 
 from gateway.auth import DevKeyAuthenticator
+from gateway.breaker import CircuitBreaker
+from gateway.cors import CorsPolicy
+from gateway.limits import RateLimiter, retry_after_header
 from gateway.openapi import OpenApiAggregator
 from gateway.proxy import Upstream, forward
+from gateway.security import ErrorGuardMiddleware, ResponseHeadersMiddleware, docs_csp
 from gateway.settings import Settings
 
 API_PREFIX = "/api/v1/"
+# Probes call these often, from one address; they must never be throttled.
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+DOCS_HTML = get_swagger_ui_html(openapi_url="/openapi.json", title="VFU platform API").body
 
 
 class Gateway:
@@ -43,13 +50,23 @@ class Gateway:
                 pool_size=settings.pool_size,
                 connect_timeout=settings.connect_timeout_seconds,
                 read_timeout=settings.upstream_timeout_seconds,
+                breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_open_seconds),
             )
             for name, url in settings.upstreams().items()
         }
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
         self.openapi = OpenApiAggregator(self.upstreams, self._system_token)
         self.api = self._build_fastapi()
-        # The request-context middleware wraps both paths: ids and metrics everywhere.
-        self._app = RequestContextMiddleware(self._route)
+        # Outermost first: ids and metrics, then headers (so every answer gets them,
+        # a last-resort 500 included), then the guard, then routing.
+        self._app = RequestContextMiddleware(
+            ResponseHeadersMiddleware(
+                ErrorGuardMiddleware(self._route),
+                cors=CorsPolicy(settings.cors_origin_list()),
+                hsts=settings.hsts,
+                page_csp={"/docs": docs_csp(bytes(DOCS_HTML))},
+            )
+        )
 
     def _system_token(self) -> str:
         return self.signer.mint(Principal(subject="gateway", roles=frozenset({"system"})))
@@ -59,6 +76,9 @@ class Gateway:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
+            limited = scope["type"] == "http" and scope["path"] not in UNLIMITED_PATHS
+            if limited and not await self._admit(scope, send, None):
+                return
             await self.api(scope, receive, send)
             return
         service = scope["path"][len(API_PREFIX) :].split("/", 1)[0]
@@ -69,6 +89,9 @@ class Gateway:
         # RequestContextMiddleware has validated or generated the id and bound it.
         request_id = current_request_id() or ""
         principal = self.authenticator.authenticate(header(scope, b"authorization"), request_id)
+        # Limited before a failed authentication is answered, so guessing keys is slow too.
+        if not await self._admit(scope, send, principal):
+            return
         if principal is None:
             await send_problem(
                 send,
@@ -87,7 +110,33 @@ class Gateway:
             internal_token=self.signer.mint(principal),
             request_id=request_id,
             retry_after=self.settings.retry_after_seconds,
+            max_body_bytes=self.settings.max_body_bytes,
         )
+
+    async def _admit(self, scope: Scope, send: Send, principal: Principal | None) -> bool:
+        """Take a rate-limit token for the caller, or answer 429 and return False.
+
+        An authenticated caller is limited by its principal wherever it calls from; anyone
+        else by address (the client address the server reports: run it with trusted proxy
+        headers behind a load balancer, or every caller shares the balancer's bucket).
+        """
+        if principal is not None:
+            client = "sub:" + principal.subject
+        else:
+            address = scope.get("client")
+            client = "ip:" + (address[0] if address else "unknown")
+        wait = self.limiter.acquire(client)
+        if wait <= 0:
+            return True
+        await send_problem(
+            send,
+            429,
+            "rate_limited",
+            "Too many requests",
+            "Slow down: this client has used its request allowance; see Retry-After.",
+            headers=[(b"retry-after", retry_after_header(wait))],
+        )
+        return False
 
     def _build_fastapi(self) -> FastAPI:
         gateway = self
@@ -105,13 +154,15 @@ class Gateway:
         )
         install_problem_handlers(api)
 
-        @api.get("/openapi.json", include_in_schema=False)
-        async def openapi() -> JSONResponse:
-            return JSONResponse(await gateway.openapi.document())
+        if gateway.settings.expose_docs:
+            # Not registered at all otherwise: both paths are then an ordinary 404 problem.
+            @api.get("/openapi.json", include_in_schema=False)
+            async def openapi() -> JSONResponse:
+                return JSONResponse(await gateway.openapi.document())
 
-        @api.get("/docs", include_in_schema=False)
-        async def docs() -> HTMLResponse:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title="VFU platform API")
+            @api.get("/docs", include_in_schema=False)
+            async def docs() -> HTMLResponse:
+                return HTMLResponse(DOCS_HTML)
 
         @api.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:

@@ -29,6 +29,22 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
     retry_after_seconds: int = Field(default=5, ge=1)
     pool_size: int = Field(default=100, ge=1, description="Connections per upstream")
+    rate_limit_per_second: float = Field(
+        default=20.0, ge=0, description="Sustained requests per second per client; 0 = off"
+    )
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests a client may burst")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0, description="Largest request body")
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS; empty = no CORS"
+    )
+    hsts: bool = Field(default=False, description="Send Strict-Transport-Security")
+    expose_docs: bool = Field(default=True, description="Serve /docs and /openapi.json")
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive upstream failures that open its circuit"
+    )
+    breaker_open_seconds: float = Field(
+        default=10.0, gt=0, description="How long an open circuit refuses calls"
+    )
     log_level: str = "INFO"
 
     def private_key_pem(self) -> str:
@@ -40,6 +56,10 @@ class Settings(BaseSettings):
                 "gateway: set GATEWAY_INTERNAL_PRIVATE_KEY or GATEWAY_INTERNAL_PRIVATE_KEY_FILE"
             )
         return self.internal_private_key_file.read_text()
+
+    def cors_origin_list(self) -> list[str]:
+        """The allowed CORS origins, without blanks or trailing slashes."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     def upstreams(self) -> dict[str, str]:
         """Service name → base URL, in routing order."""
