@@ -21,6 +21,7 @@ from agreements.scheduler.runner import AgreementScheduler
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox
+from vfu_common.pagination import encode_cursor
 from vfu_common.testing import identity_headers
 
 API = "/api/v1/agreements/agreements"
@@ -528,6 +529,31 @@ async def test_overlapping_agreements_are_409(agreements_service: Any, parties: 
     assert (await service.client.post(API, json=again, headers=admin())).status_code == 201
 
 
+async def test_an_auto_renewing_agreement_overlaps_what_starts_after_its_valid_to(
+    agreements_service: Any, parties: Parties
+) -> None:
+    """It runs on past valid_to by renewal, so a later one would overlap it after renewal."""
+    service = agreements_service
+    bilateral = [parties.party(n) for n in ("region", "university")]
+    first = await create(
+        service, parties, parties=bilateral, valid_to="2027-12-31", auto_renewal_months=12
+    )
+    later = draft(parties, parties=bilateral, valid_from="2028-01-01")
+    body = assert_problem(
+        await service.client.post(API, json=later, headers=admin()), 409, "overlapping_agreement"
+    )
+    assert first in body["detail"]
+    # And an auto-renewing new agreement overlaps an existing one that starts later.
+    await post(service, first, "abandon", admin())
+    assert (await service.client.post(API, json=later, headers=admin())).status_code == 201
+    renewing = draft(parties, parties=bilateral, valid_to="2027-12-31", auto_renewal_months=12)
+    assert_problem(
+        await service.client.post(API, json=renewing, headers=admin()),
+        409,
+        "overlapping_agreement",
+    )
+
+
 # --- notice, termination, expiry -----------------------------------------------------------
 
 
@@ -695,3 +721,39 @@ async def test_coverage_on_edge_dates(agreements_service: Any, parties: Parties)
     assert outsider.json()["reason"] == "no_agreement_between_parties"
     assert_problem(await ask(TODAY, last, parties.headers("outsider")), 403, "not_a_party")
     assert_problem(await ask(last, TODAY), 422, "invalid_period")
+
+
+async def test_a_tampered_list_cursor_is_400(agreements_service: Any, parties: Parties) -> None:
+    service = agreements_service
+    for position in ({"after": "not-a-uuid"}, {"elsewhere": 1}, {"after": None}):
+        cursor = encode_cursor(position)
+        response = await service.client.get(API, params={"cursor": cursor}, headers=admin())
+        assert_problem(response, 400, "invalid_cursor")
+
+
+async def test_amendment_activated_by_the_last_signature_ends_its_predecessor_at_once(
+    agreements_service: Any, parties: Parties
+) -> None:
+    """Placements must learn the old version's shortened end from an event of its own."""
+    service = agreements_service
+    v1 = await activate(service, parties)
+    effective = date(2028, 1, 1)
+    created = await service.client.post(
+        f"{API}/{v1}/amend",
+        json={"effective_from": effective.isoformat(), "programmes": ["SSK"]},
+        headers=admin(),
+    )
+    v2 = created.json()["id"]
+    await post(service, v2, "propose", admin())
+    await post(service, v2, "sign", parties.headers("region"))
+    await post(service, v2, "sign", parties.headers("municipality"))
+    CLOCK.set(effective)
+    last = await post(service, v2, "sign", parties.headers("university"))
+    assert last.json()["status"] == "active"  # activated in the request, no scheduler tick
+
+    old = (await service.client.get(f"{API}/{v1}", headers=admin())).json()
+    assert (old["status"], old["effective_until"]) == ("expired", "2027-12-31")
+    (expired,) = [e for e in await agreement_events(service) if e.type == EVENT.format("expired")]
+    assert expired.aggregateid == v1
+    assert expired.data["effective_until"] == "2027-12-31"
+    assert expired.aggregateversion == old["version"]

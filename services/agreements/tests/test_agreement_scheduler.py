@@ -298,3 +298,24 @@ def test_renewal_moves_by_whole_periods_past_today() -> None:
     assert service.renewed_until(date(2026, 1, 31), 1, date(2026, 2, 10)) == date(2026, 2, 28)
     assert service.renewed_until(date(2026, 1, 31), 1, date(2026, 3, 30)) == date(2026, 3, 31)
     assert service.renewed_until(date(2026, 6, 30), 12, date(2029, 1, 1)) == date(2029, 6, 30)
+
+
+async def test_one_failing_agreement_does_not_hold_the_others_back(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await register(db)
+    ending = {
+        await signed_agreement(db, ids, programme, valid_to=(TODAY + timedelta(days=5)).isoformat())
+        for programme in ("SSK", "LAK", "ARB")
+    }
+    poisoned = min(ending)  # the first one the tick meets, whatever the database's order
+    real_end_if_due = service.end_if_due
+
+    async def failing_for_one(session: Any, agreement_id: uuid.UUID, *, today: date) -> Any:
+        if agreement_id == poisoned:
+            raise RuntimeError("poison agreement")
+        return await real_end_if_due(session, agreement_id, today=today)
+
+    monkeypatch.setattr(service, "end_if_due", failing_for_one)
+    report = await AgreementScheduler(db).tick(TODAY + timedelta(days=6))
+    assert set(report.ended) == ending - {poisoned}

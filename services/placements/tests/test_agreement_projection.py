@@ -387,7 +387,7 @@ async def test_coverage_follows_agreement_events_over_nats(
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     await ensure_stream(js, service_stream("agreements"))
-    headers = identity_headers(roles={"university"})
+    headers = identity_headers(roles={"admin"})  # asks about two universities
 
     async def publish(contract: EventContract, agreement: AgreementTermsV1, version: int) -> None:
         envelope, _ = event(contract, agreement, version)
@@ -442,26 +442,35 @@ async def test_coverage_follows_agreement_events_over_nats(
 
 
 @pytest.mark.parametrize(
-    ("roles", "status"),
+    ("roles", "organisation", "status"),
     [
-        ({"portal"}, 403),
-        ({"university"}, 200),
-        ({"provider"}, 200),
-        ({"coordinator"}, 200),
-        ({"admin"}, 200),
+        ({"portal"}, UNIVERSITY, 403),
+        ({"university"}, UNIVERSITY, 200),
+        ({"provider"}, REGION, 200),
+        ({"university"}, OTHER_UNIVERSITY, 403),  # not the university asked about
+        ({"provider"}, OTHER_UNIVERSITY, 403),
+        ({"coordinator"}, None, 403),
+        ({"admin"}, None, 200),
     ],
 )
-async def test_coverage_endpoint_roles(
-    placements_client: httpx.AsyncClient, roles: set[str], status: int
+async def test_coverage_endpoint_answers_only_the_parties_asked_about(
+    placements_client: httpx.AsyncClient,
+    roles: set[str],
+    organisation: uuid.UUID | None,
+    status: int,
 ) -> None:
     response = await placements_client.get(
-        COVERAGE, params=coverage_params(), headers=identity_headers(roles=roles)
+        COVERAGE,
+        params=coverage_params(),
+        headers=identity_headers(roles=roles, organisation_id=organisation),
     )
     assert response.status_code == status, response.text
+    if status == 403 and roles != {"portal"}:
+        assert response.json()["code"] == "not_a_party"
 
 
 async def test_coverage_endpoint_refuses_bad_requests(placements_client: httpx.AsyncClient) -> None:
-    headers = identity_headers(roles={"university"})
+    headers = identity_headers(roles={"university"}, organisation_id=UNIVERSITY)
     unauthenticated = await placements_client.get(COVERAGE, params=coverage_params())
     reversed_dates = await placements_client.get(
         COVERAGE, params=coverage_params(start="2027-04-30", end="2027-03-01"), headers=headers

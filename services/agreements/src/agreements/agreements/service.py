@@ -213,9 +213,12 @@ async def _check_overlap(
         if other.series_id == series_id:
             continue
         other_scope = {i.code for i in other.scope if i.kind in ("programme", "profession")}
-        other_end = other.effective_until or other.valid_to
+        # An auto-renewing agreement runs on past valid_to until notice or an amendment ends
+        # it, so for overlap it is open-ended; otherwise a renewal would create the overlap.
+        other_end = other.effective_until or (None if other.auto_renewal_months else other.valid_to)
+        end = None if data.auto_renewal_months else data.valid_to
         if scope & other_scope and _dates_overlap(
-            data.valid_from, data.valid_to, other.valid_from, other_end
+            data.valid_from, end, other.valid_from, other_end
         ):
             raise errors.overlapping_agreement(other.id)
 
@@ -338,13 +341,23 @@ async def get_agreement(
     return agreement
 
 
+def _after(page: PageParams) -> uuid.UUID | None:
+    """The last id of the previous page; a tampered cursor is a 400, not a 500."""
+    if page.cursor is None:
+        return None
+    try:
+        return uuid.UUID(str(page.cursor["after"]))
+    except (KeyError, ValueError) as exc:
+        raise errors.invalid_cursor() from exc
+
+
 async def list_agreements(
     session: AsyncSession, *, principal: Principal, page: PageParams
 ) -> tuple[list[Agreement], str | None]:
     """A page of the agreements the caller may see: its own, its regions' for a coordinator,
     every agreement for an admin."""
     _require_reader(principal)
-    after = uuid.UUID(str(page.cursor["after"])) if page.cursor and "after" in page.cursor else None
+    after = _after(page)
     if principal.has_role("admin"):
         visible = repository.Visibility(everything=True)
     else:
@@ -590,20 +603,26 @@ async def activate_if_due(
     agreement = await _reload(session, agreement_id)
     await _emit(session, AGREEMENT_ACTIVATED, agreement)
     if agreement.supersedes_agreement_id is not None:
-        agreement = await _supersede(session, agreement)
+        agreement = await _supersede(session, agreement, today=today)
     return agreement
 
 
-async def _supersede(session: AsyncSession, new: Agreement) -> Agreement:
+async def _supersede(session: AsyncSession, new: Agreement, *, today: date) -> Agreement:
     assert new.supersedes_agreement_id is not None
     old = await _reload(session, new.supersedes_agreement_id)
     last_day = new.valid_from - timedelta(days=1)
     current_end = old.effective_until or old.valid_to
     until = min(current_end, last_day) if current_end is not None else last_day
     # The old version may have ended already; then only the new terms are announced.
-    await repository.transition(
-        session, old.id, expected=("active", "notice_given"), values={"effective_until": until}
-    )
+    if (
+        await repository.transition(
+            session, old.id, expected=("active", "notice_given"), values={"effective_until": until}
+        )
+        is not None
+    ):
+        # Its last day has passed (the new one starts today or earlier): end it now, so its
+        # own event carries the shortened end to every projection, not a later tick's.
+        await end_if_due(session, old.id, today=today)
     await repository.transition(session, new.id, expected="active", values={})
     new = await _reload(session, new.id)
     await _emit(session, AGREEMENT_AMENDED, new)

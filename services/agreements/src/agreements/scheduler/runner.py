@@ -3,8 +3,8 @@
 One replica acts at a time, under the database lease ``agreements-scheduler`` (ADR 2).
 The lease is an efficiency measure, not the safety net: each transition is a conditional
 UPDATE, so even two schedulers acting at once (a lease handed over mid-tick) emit each
-event exactly once. Each agreement moves in its own transaction, so one failing
-agreement does not hold the others back.
+event exactly once. Each agreement moves in its own transaction, and a failing one is
+logged and retried on the next tick, so it does not hold the others back.
 """
 
 from __future__ import annotations
@@ -94,12 +94,17 @@ class AgreementScheduler:
         async with self.db.read() as session:
             reminders = await repository.due_reminders(session, day, last_day)
         for agreement_id in reminders:
-            async with self.db.write() as session:
-                if await service.remind_if_due(
-                    session, agreement_id, today=day, reminder_days=self.reminder_days
-                ):
-                    report.reminded.append(agreement_id)
+            if await self._step(self._remind_if_due, agreement_id, day):
+                report.reminded.append(agreement_id)
         return report
+
+    async def _remind_if_due(
+        self, session: AsyncSession, agreement_id: uuid.UUID, *, today: date
+    ) -> bool | None:
+        sent = await service.remind_if_due(
+            session, agreement_id, today=today, reminder_days=self.reminder_days
+        )
+        return True if sent else None
 
     async def _due(
         self, query: Callable[[AsyncSession, date], Awaitable[list[uuid.UUID]]], day: date
@@ -113,8 +118,13 @@ class AgreementScheduler:
         agreement_id: uuid.UUID,
         day: date,
     ) -> bool:
-        async with self.db.write() as session:
-            return await step(session, agreement_id, today=day) is not None
+        try:
+            async with self.db.write() as session:
+                return await step(session, agreement_id, today=day) is not None
+        except Exception:
+            # Rolled back; the next tick retries it. The other agreements go on meanwhile.
+            _log.exception("agreement %s: scheduled transition failed", agreement_id)
+            return False
 
 
 async def run_scheduler(runtime: ServiceRuntime) -> None:
