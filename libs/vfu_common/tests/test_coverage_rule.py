@@ -342,3 +342,54 @@ def test_decision_does_not_depend_on_the_order_of_agreements(
 ) -> None:
     agreements, shuffled, q = scenario
     assert decide_coverage(shuffled, q) == decide_coverage(agreements, q)
+
+
+# --- amendments: versions of one series cover a period together ----------------------------
+
+
+def _series(v1_until: date, v2_from: date, **v2: Any) -> list[AgreementTermsV1]:
+    first = terms(effective_until=v1_until)
+    second = terms(
+        series_id=first.series_id,
+        version_number=2,
+        supersedes_agreement_id=first.agreement_id,
+        valid_from=v2_from,
+        **v2,
+    )
+    return [first, second]
+
+
+def test_a_placement_spanning_an_amendment_is_covered_by_the_series() -> None:
+    versions = _series(date(2027, 5, 31), date(2027, 6, 1))
+    decision = decide_coverage(versions, query(start=date(2027, 5, 20), end=date(2027, 6, 10)))
+    assert decision.covered
+    assert decision.agreement == versions[0]  # the version in force at the start
+    later = decide_coverage(versions, query(start=date(2027, 6, 2), end=date(2027, 6, 10)))
+    assert later.agreement == versions[1]
+
+
+def test_a_gap_between_versions_is_not_covered() -> None:
+    versions = _series(date(2027, 5, 30), date(2027, 6, 1))  # 31 May is in neither
+    q = query(start=date(2027, 5, 20), end=date(2027, 6, 10))
+    assert reason(versions, q) == "dates_not_covered"
+
+
+def test_versions_of_different_series_are_not_chained() -> None:
+    first = terms(valid_to=date(2027, 5, 31))
+    other = terms(valid_from=date(2027, 6, 1), valid_to=date(2027, 12, 31))
+    q = query(start=date(2027, 5, 20), end=date(2027, 6, 10))
+    assert reason([first, other], q) == "dates_not_covered"
+
+
+def test_a_version_that_drops_the_programme_breaks_the_chain() -> None:
+    versions = _series(date(2027, 5, 31), date(2027, 6, 1), programmes=["ARB"])
+    q = query(start=date(2027, 5, 20), end=date(2027, 6, 10))
+    assert reason(versions, q) == "dates_not_covered"
+
+
+@given(st.permutations(_series(date(2027, 5, 31), date(2027, 6, 1))))
+def test_chaining_does_not_depend_on_order(versions: list[AgreementTermsV1]) -> None:
+    decision = decide_coverage(versions, query(start=date(2027, 5, 20), end=date(2027, 6, 10)))
+    assert decision.covered
+    assert decision.agreement is not None
+    assert decision.agreement.version_number == 1

@@ -9,9 +9,10 @@ placements service from its projection of agreement events; both pass the same
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from vfu_common.events.contracts import PROVIDER_ROLES, AgreementTermsV1
 
@@ -95,14 +96,40 @@ _DETAILS = {
 }
 
 
+def _chain(versions: Iterable[AgreementTermsV1], start: date, end: date) -> AgreementTermsV1 | None:
+    """The version in force at ``start`` if consecutive versions cover start..end, else None.
+
+    An amendment ends its predecessor the day before it takes effect, so a placement that
+    spans that day is covered by the series although by neither version alone.
+    """
+    reach, first = start, None  # reach: the first day not yet covered
+    for version in sorted(versions, key=lambda t: (t.valid_from, t.version_number)):
+        if version.valid_from > reach:
+            return None  # a gap: versions are sorted, so no later one starts earlier
+        until = effective_until(version)
+        if until is not None and until < reach:
+            continue
+        first = first or version
+        if until is None or until >= end:
+            return first
+        reach = until + timedelta(days=1)
+    return None
+
+
 def decide_coverage(
     agreements: Iterable[AgreementTermsV1], query: CoverageQuery
 ) -> CoverageDecision:
-    """Return the covering agreement with the latest ``valid_from``, or the nearest refusal."""
+    """Return the covering agreement with the latest ``valid_from``, or the nearest refusal.
+
+    Versions of one series that each cover the programme and place but only part of the
+    period cover it together when they leave no gap; the version in force at the start is
+    returned then.
+    """
     if query.end < query.start:
         raise ValueError("end before start")
     nearest = 0
     covering: list[AgreementTermsV1] = []
+    partly: dict[uuid.UUID, list[AgreementTermsV1]] = defaultdict(list)
     for terms in agreements:
         if not (
             _has_party(terms, query.university_id, {"university"})
@@ -112,8 +139,13 @@ def decide_coverage(
         failure = _first_failure(terms, query)
         if failure is None:
             covering.append(terms)
-        else:
-            nearest = max(nearest, _REASONS.index(failure))
+            continue
+        nearest = max(nearest, _REASONS.index(failure))
+        if failure == "dates_not_covered":
+            partly[terms.series_id].append(terms)
+    if not covering:
+        chained = (_chain(versions, query.start, query.end) for versions in partly.values())
+        covering = [first for first in chained if first is not None]
     if covering:
         chosen = max(covering, key=lambda t: (t.valid_from, t.version_number, str(t.agreement_id)))
         return CoverageDecision(
