@@ -260,6 +260,7 @@ def _scenarios() -> list[Any]:
         valid_from=date(2027, 7, 1),
         programmes=["VSSJK", "FYSIO"],
     )
+    gapped_original = terms(agreement_id=original.agreement_id, effective_until=date(2027, 6, 29))
     elsewhere = terms(parties=parties((UNIVERSITY, "university"), (MUNICIPALITY, "municipality")))
     swapped = terms(parties=parties((REGION, "university"), (UNIVERSITY, "region")))
     other_university = terms(parties=parties((OTHER_UNIVERSITY, "university"), (REGION, "region")))
@@ -290,8 +291,14 @@ def _scenarios() -> list[Any]:
         pytest.param(
             [original, amendment],
             {"start": date(2027, 6, 1), "end": date(2027, 7, 31)},
-            "dates_not_covered",
+            "covered",  # consecutive versions of one series cover it together
             id="period-spanning-two-versions",
+        ),
+        pytest.param(
+            [gapped_original, amendment],
+            {"start": date(2027, 6, 1), "end": date(2027, 7, 31)},
+            "dates_not_covered",  # 30 June is in neither version
+            id="gap-between-two-versions",
         ),
         pytest.param(
             [elsewhere, swapped, other_university],
