@@ -190,3 +190,27 @@ def test_log_lines_are_json_with_request_correlation_and_trace_ids(
     assert line["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
     assert line["service"] == "test"
     assert line["level"] == "info"
+
+
+async def test_websocket_scopes_are_closed_without_reaching_the_app() -> None:
+    from vfu_common.identity import InternalTokenVerifier
+    from vfu_common.testing import test_keypair
+    from vfu_common.web.middleware import InternalIdentityMiddleware
+
+    reached: list[str] = []
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        reached.append("app")
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "websocket.connect"}
+
+    guard = InternalIdentityMiddleware(app, InternalTokenVerifier(test_keypair()[1]))
+    await guard({"type": "websocket", "path": "/api/v1/x", "headers": []}, receive, send)
+    assert reached == []
+    assert sent == [{"type": "websocket.close", "code": 1008}]

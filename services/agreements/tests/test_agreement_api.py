@@ -454,6 +454,12 @@ async def test_bad_drafts_are_refused_and_store_nothing(
             "rate_programme_not_in_scope",
         ),
         (
+            draft(parties, quotas=[draft(parties)["quotas"][0]] * 2),
+            uni,
+            422,
+            "duplicate_quota",
+        ),
+        (
             draft(parties, rates=[{**draft(parties)["rates"][0], "amount_ore": -1}]),
             uni,
             422,

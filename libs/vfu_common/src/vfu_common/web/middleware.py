@@ -85,8 +85,14 @@ class InternalIdentityMiddleware:
         self.public_paths = public_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.public_paths:
+        if scope["type"] == "lifespan" or (
+            scope["type"] == "http" and scope["path"] in self.public_paths
+        ):
             await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            # No websocket routes exist; should one appear, it must not skip identity.
+            await send({"type": "websocket.close", "code": 1008})
             return
         token = header(scope, INTERNAL_HEADER.encode())
         try:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -170,6 +171,17 @@ class AgreementQuota(Base):
         CheckConstraint("amount >= 0", name="amount_non_negative"),
         CheckConstraint(
             "length(term) = 7 AND substr(term, 5, 3) IN ('-HT', '-VT')", name="term_format"
+        ),
+        # A unique index, not a constraint: adding it needs no table rebuild on SQLite
+        # (a batch rebuild would drop the CHECK constraints above).
+        Index(
+            "uq_agreement_quotas_commitment",
+            "agreement_id",
+            "university_organisation_id",
+            "programme_code",
+            "term",
+            "unit",
+            unique=True,
         ),
     )
 

@@ -159,12 +159,20 @@ def _check_terms(data: AgreementCreate) -> None:
     """Terms that must agree with each other and with the parties."""
     roles = {party.organisation_id: party.role for party in data.parties}
     scope = set(data.programmes) | set(data.professions)
+    seen_quotas: set[tuple[uuid.UUID, str, str, str]] = set()
     for quota in data.quotas:
         if roles.get(quota.university_organisation_id) != "university":
             raise errors.invalid_terms(
                 "quota_not_for_a_university_party",
                 f"Quota for {quota.university_organisation_id}, not a university party.",
             )
+        key = (quota.university_organisation_id, quota.programme_code, quota.term, quota.unit)
+        if key in seen_quotas:  # two figures for one commitment would make usage ambiguous
+            raise errors.invalid_terms(
+                "duplicate_quota",
+                f"Two quotas for {quota.programme_code} in {quota.term} ({quota.unit}).",
+            )
+        seen_quotas.add(key)
     for rate in data.rates:
         if rate.programme_code not in scope:
             raise errors.invalid_terms(
