@@ -7,10 +7,8 @@ database when VFU_TEST_DATABASE_URL names a server. Nothing uses a fixed port.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,6 @@ from typing import Any
 # "gateway" when it imports gateway/tests; importing the real package first keeps it real.
 import gateway.app  # noqa: F401
 import pytest
-import uvicorn
 from vfu_common.devrun.processes import NatsServer, free_port
 from vfu_common.testing_db import (
     create_postgres_database,
@@ -26,6 +23,7 @@ from vfu_common.testing_db import (
     migrate,
     sqlite_url,
 )
+from vfu_common.testing_http import serve
 
 ROOT = Path(__file__).resolve().parent
 PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
@@ -57,27 +55,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
     finally:
         await drop_postgres_database(PG_SERVER, url)
-
-
-@asynccontextmanager
-async def serve(app: Any, port: int | None = None) -> AsyncIterator[str]:
-    """Serve an ASGI app over real HTTP in this event loop; yields its base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -38,6 +37,7 @@ from vfu_common.identity import (
 )
 from vfu_common.testing import mint_internal_token
 from vfu_common.testing import test_keypair as keypair
+from vfu_common.testing_http import serve_together
 from vfu_common.web.middleware import RequestContextMiddleware
 
 PROBLEM = "application/problem+json"
@@ -168,28 +168,10 @@ def _gateway(**urls: str) -> Any:
     return create_app(settings)
 
 
-@asynccontextmanager
-async def _servers(serve_app: Any) -> AsyncIterator[Callable[[Any], Awaitable[str]]]:
-    """``start(app)`` serves apps over HTTP; all of them stop together at the end."""
-    entered: list[Any] = []
-
-    async def start(app: Any) -> str:
-        context = serve_app(app)
-        url: str = await context.__aenter__()
-        entered.append(context)
-        return url
-
-    try:
-        yield start
-    finally:
-        # A uvicorn server takes a few tenths of a second to stop: stop them at once.
-        await asyncio.gather(*(c.__aexit__(None, None, None) for c in reversed(entered)))
-
-
 @pytest.fixture
 async def client(serve_app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a gateway whose agreements upstream is the echo app (others down)."""
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         upstream = await start(echo_upstream())
         gateway = await start(_gateway(agreements=upstream))
         async with httpx.AsyncClient(base_url=gateway, timeout=httpx.Timeout(10.0)) as http:
@@ -291,7 +273,7 @@ async def test_stopped_upstream_with_a_body_is_503_problem(client: httpx.AsyncCl
 
 async def test_upstream_that_stops_after_answering_is_503_problem(serve_app: Any) -> None:
     port = free_port()
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         gateway = await start(_gateway(agreements=f"http://127.0.0.1:{port}"))
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as http:
             async with serve_app(echo_upstream(), port=port):
@@ -611,7 +593,7 @@ async def test_readyz_reports_unreachable_upstreams(client: httpx.AsyncClient) -
 async def test_openapi_merges_upstream_documents(serve_app: Any) -> None:
     agreements = agreements_documented()
     placements = placements_documented()
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         a_url = await start(agreements)
         p_url = await start(placements)
         gateway = await start(_gateway(agreements=a_url, placements=p_url))
@@ -670,7 +652,7 @@ async def test_openapi_fetch_is_authenticated_with_an_internal_token(serve_app: 
         return JSONResponse({"openapi": "3.1.0", "info": {}, "paths": {"/api/v1/x": {}}})
 
     upstream = Starlette(routes=[Route("/openapi.json", openapi)])
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         url = await start(upstream)
         gateway = await start(_gateway(agreements=url))
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as http:

@@ -14,7 +14,7 @@ import json
 import re
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from vfu_common.devrun.processes import free_port
 from vfu_common.testing import test_keypair as keypair
+from vfu_common.testing_http import serve_together
 
 PROBLEM = "application/problem+json"
 KEY_A = "limits-key-a-0123456789"
@@ -176,27 +177,11 @@ def _settings(**overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def _servers(serve_app: Any) -> AsyncIterator[Callable[[Any], Awaitable[str]]]:
-    entered: list[Any] = []
-
-    async def start(app: Any) -> str:
-        context = serve_app(app)
-        url: str = await context.__aenter__()
-        entered.append(context)
-        return url
-
-    try:
-        yield start
-    finally:
-        await asyncio.gather(*(c.__aexit__(None, None, None) for c in reversed(entered)))
-
-
-@asynccontextmanager
 async def _gateway(
     serve_app: Any, upstream: Counting | None = None, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a gateway (agreements → ``upstream`` if given) with these settings."""
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         if upstream is not None:
             overrides.setdefault("agreements_url", await start(upstream.app()))
         url = await start(create_app(_settings(**overrides)))
@@ -674,7 +659,7 @@ async def test_idempotent_request_is_retried_once_after_a_connect_error(
     serve_app: Any, method: str
 ) -> None:
     upstream = Counting()
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         upstream_url = await start(upstream.app())
         gateway = create_app(_settings())
         resolver = await _with_flaky_connect(gateway, upstream_url)
@@ -690,7 +675,7 @@ async def test_non_idempotent_request_is_not_retried_after_a_connect_error(
     serve_app: Any, method: str
 ) -> None:
     upstream = Counting()
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         upstream_url = await start(upstream.app())
         gateway = create_app(_settings())
         resolver = await _with_flaky_connect(gateway, upstream_url)
@@ -712,7 +697,7 @@ async def test_unexpected_gateway_error_is_a_generic_500_problem(
     def broken(*_args: Any, **_kwargs: Any) -> str:
         raise RuntimeError("secret-internal-detail at /srv/keys/private.pem")
 
-    async with _servers(serve_app) as start:
+    async with serve_together() as start:
         gateway = create_app(_settings())
         gateway.signer.mint = broken  # type: ignore[method-assign]
         async with httpx.AsyncClient(base_url=await start(gateway), timeout=10) as http:
