@@ -43,6 +43,11 @@ SERVICE_TABLES = {
         "organisation_projection",
         "agreement_projection",
         "agreement_projection_parties",
+        "care_units",
+        "capacity_offers",
+        "bookings",
+        "booking_students",
+        "idempotency_keys",
     },
     "supervisors": {"organisation_projection"},
 }

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from vfu_common import idempotency
 from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
 from vfu_common.projections import organisations
 
+from placements import schema
+from placements.bookings import tables as _bookings  # noqa: F401  (registers tables)
 from placements.projections import agreements
 
 # One MetaData holding copies of every table: Alembic and the schema-equality test read
 # ``target_metadata.tables``, and the organisation projection's MetaData is shared with
 # the supervisors service, so placements' own tables must not be added to it.
 target_metadata = new_metadata()
-for _source in (organisations.metadata, agreements.metadata, audit.metadata):
+for _source in (
+    organisations.metadata,
+    agreements.metadata,
+    audit.metadata,
+    schema.metadata,
+    idempotency.metadata,
+):
     for _table in _source.tables.values():
         _table.to_metadata(target_metadata)
 

@@ -1,0 +1,1 @@
+"""Bookings: universities take places on offers; providers confirm or decline."""

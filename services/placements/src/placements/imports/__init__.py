@@ -1,0 +1,1 @@
+"""Bulk import of capacity offers from CSV and XLSX files."""

@@ -1,0 +1,1 @@
+"""Capacity offers: places a provider publishes for a programme, term and unit."""

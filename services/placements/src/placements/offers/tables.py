@@ -1,0 +1,123 @@
+"""The ``capacity_offers`` table.
+
+Never overbook (DOMAIN "Placements"): ``held_places`` (requested bookings) plus
+``confirmed_places`` never exceed ``places``. Code changes the counters only through
+conditional UPDATEs (``... WHERE held_places + confirmed_places + :n <= places``), and the
+CHECK constraint below refuses any write that would break it anyway, on SQLite and
+PostgreSQL alike.
+
+The unit's location and flags are copied onto each offer (and refreshed when the unit
+changes) so the portal search filters one table without a join.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.sql.elements import conv
+from vfu_common.db import UtcDateTime
+
+from placements.codes import (
+    CARE_SETTINGS,
+    LEVELS,
+    OFFER_STATUSES,
+    SUPERVISION_MODELS,
+    VISIBILITIES,
+    one_of,
+)
+from placements.schema import metadata
+from placements.units.tables import TABLE as UNITS_TABLE
+
+TABLE: Final = "capacity_offers"
+_UNIT_FK: Final = "fk_capacity_offers_unit_id_care_units"
+_INDEXES: Final = {
+    "ix_capacity_offers_unit": ("unit_id",),
+    "ix_capacity_offers_provider": ("provider_id", "id"),
+    "ix_capacity_offers_status_term": ("status", "term", "start_date"),
+}
+
+
+def _check(sql: str, name: str) -> CheckConstraint:
+    return CheckConstraint(sql, name=conv(f"ck_capacity_offers_{name}"))
+
+
+def _columns() -> list[Any]:
+    return [
+        Column("id", Uuid, primary_key=True),
+        Column("unit_id", Uuid, nullable=False),
+        Column("provider_id", Uuid, nullable=False),
+        Column("programme_code", String(64), nullable=True),
+        Column("profession_code", String(64), nullable=False),
+        Column("level", String(32), nullable=False),
+        Column("term", String(7), nullable=False),
+        Column("start_date", Date, nullable=False),
+        Column("end_date", Date, nullable=False),
+        Column("places", Integer, nullable=False),
+        Column("held_places", Integer, nullable=False),
+        Column("confirmed_places", Integer, nullable=False),
+        Column("supervision_model", String(20), nullable=False),
+        Column("visibility", String(16), nullable=False),
+        Column("status", String(16), nullable=False),
+        # Confirm requests at once (no provider step), for offers a provider fills first come.
+        Column("auto_confirm", Boolean, nullable=False),
+        Column("requirements", Text, nullable=False),  # JSON list of short strings
+        # Copied from the unit for the search.
+        Column("municipality_code", String(4), nullable=False),
+        Column("county_code", String(2), nullable=False),
+        Column("healthcare_region", String(32), nullable=False),
+        Column("care_setting", String(40), nullable=False),
+        Column("rural", Boolean, nullable=False),
+        Column("vulnerable_area", Boolean, nullable=False),
+        Column("latitude", Float, nullable=True),
+        Column("longitude", Float, nullable=True),
+        Column("published_at", UtcDateTime, nullable=True),
+        Column("version", Integer, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        ForeignKeyConstraint(["unit_id"], [f"{UNITS_TABLE}.id"], name=_UNIT_FK),
+        _check("places > 0", "places_positive"),
+        _check("held_places >= 0 AND confirmed_places >= 0", "counts_non_negative"),
+        _check("held_places + confirmed_places <= places", "never_overbooked"),
+        _check(
+            "supervision_model <> 'peer_2_to_1' OR (places / 2) * 2 = places", "peer_places_even"
+        ),
+        _check("end_date >= start_date", "dates_ordered"),
+        _check(one_of("level", LEVELS), "level_known"),
+        _check(one_of("supervision_model", SUPERVISION_MODELS), "supervision_model_known"),
+        _check(one_of("visibility", VISIBILITIES), "visibility_known"),
+        _check(one_of("status", OFFER_STATUSES), "status_known"),
+        _check(one_of("care_setting", CARE_SETTINGS), "care_setting_known"),
+        _check("status = 'draft' OR published_at IS NOT NULL", "published_at_set"),
+        _check("version >= 1", "version_positive"),
+    ]
+
+
+capacity_offers = Table(TABLE, metadata, *_columns())
+for _name, _cols in _INDEXES.items():
+    Index(_name, *(capacity_offers.c[c] for c in _cols))
+
+
+def create_offers_table(op: Any) -> None:
+    """Create the table from the migration."""
+    op.create_table(TABLE, *_columns())
+    for name, cols in _INDEXES.items():
+        op.create_index(name, TABLE, list(cols))
+
+
+def drop_offers_table(op: Any) -> None:
+    """Drop the table (downgrade)."""
+    op.drop_table(TABLE)

@@ -1,0 +1,1 @@
+"""The student-portal search over published offers with free places."""

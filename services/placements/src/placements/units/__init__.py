@@ -1,0 +1,1 @@
+"""Care units: the places where students are placed, owned by a provider."""
