@@ -6,15 +6,29 @@ from fastapi import FastAPI
 from vfu_common.projections.organisations import projection_router
 from vfu_common.service import ServiceDefinition, create_service_app
 
+from placements.bookings.endpoints import router as bookings_router
 from placements.coverage.endpoints import router as coverage_router
+from placements.imports.endpoints import router as imports_router
+from placements.offers.endpoints import router as offers_router
+from placements.search.endpoints import router as search_router
 from placements.settings import Settings
 from placements.subscriptions import SUBSCRIPTIONS
+from placements.units.endpoints import router as units_router
 
 DEFINITION = ServiceDefinition(
     name="placements",
     title="VFU placements",
     description=__doc__ or "",
-    routers=[projection_router("placements"), coverage_router],
+    routers=[
+        projection_router("placements"),
+        coverage_router,
+        units_router,
+        # The import's fixed path must be routed before /offers/{offer_id}.
+        imports_router,
+        offers_router,
+        bookings_router,
+        search_router,
+    ],
     subscriptions=SUBSCRIPTIONS,
 )
 

@@ -1,0 +1,150 @@
+"""Fixtures of the placements service tests: the real app over HTTP, NATS and a database.
+
+Callers are organisations acting in a role (``Actor``); each request carries a freshly
+minted internal token, as the gateway would send. Agreements reach the service's
+projection through the same handlers its NATS consumer runs (``project_agreement``), so
+the agreement gate can be set up without the agreements service.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from placements.main import create_app
+from placements.projections.agreements import HANDLERS
+from placements.settings import Settings
+from vfu_common.db import Database
+from vfu_common.devrun.processes import NatsServer
+from vfu_common.events.contracts import (
+    AGREEMENT_ACTIVATED,
+    AgreementPartyV1,
+    AgreementTermsV1,
+    EventContract,
+)
+from vfu_common.messaging.outbox import build_envelope
+from vfu_common.testing import identity_headers
+from vfu_common.testing import test_keypair as keypair
+
+API = "/api/v1/placements"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An organisation acting in one role (``organisation_id`` None: e.g. a generic portal)."""
+
+    role: str
+    organisation_id: uuid.UUID | None
+
+    def headers(self) -> dict[str, str]:
+        """Headers with a fresh internal token for this actor."""
+        return identity_headers(
+            roles={self.role},
+            organisation_id=self.organisation_id,
+            subject=f"test:{self.role}:{self.organisation_id}",
+        )
+
+
+def _org(n: int) -> uuid.UUID:
+    return uuid.UUID(f"00000000-0000-7000-8000-{n:012d}")
+
+
+UNIVERSITY_ID = _org(1)
+REGION_ID = _org(2)
+MUNICIPALITY_ID = _org(3)
+OTHER_UNIVERSITY_ID = _org(4)
+OTHER_REGION_ID = _org(5)
+
+UNIVERSITY = Actor("university", UNIVERSITY_ID)
+OTHER_UNIVERSITY = Actor("university", OTHER_UNIVERSITY_ID)
+PROVIDER = Actor("provider", REGION_ID)
+OTHER_PROVIDER = Actor("provider", OTHER_REGION_ID)
+PORTAL = Actor("portal", None)
+ADMIN = Actor("admin", None)
+
+
+@dataclass
+class RunningService:
+    """The placements service served over HTTP, with a client and a look at its database."""
+
+    url: str
+    app: FastAPI
+    client: httpx.AsyncClient
+    db: Database
+
+    async def call(self, actor: Actor, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """``method`` on ``API + path`` as ``actor`` (extra headers merge in)."""
+        headers = actor.headers() | kwargs.pop("headers", {})
+        return await self.client.request(method, API + path, headers=headers, **kwargs)
+
+
+@pytest.fixture
+async def placements_service(
+    database_url: str, nats_server: NatsServer, serve_app: Any, migrate_service: Any
+) -> AsyncIterator[RunningService]:
+    """The migrated placements service, its lifespan running (database, NATS, relay)."""
+    await migrate_service("placements", database_url)
+    settings = Settings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        internal_public_key=keypair()[1],
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    db = Database(database_url)
+    try:
+        async with (
+            serve_app(app) as url,
+            httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30.0)) as client,
+        ):
+            yield RunningService(url=url, app=app, client=client, db=db)
+    finally:
+        await db.dispose()
+
+
+def agreement_terms(**overrides: Any) -> AgreementTermsV1:
+    """An active bilateral agreement, UNIVERSITY with REGION, nursing, 2027 and 2028."""
+    agreement_id = overrides.pop("agreement_id", uuid.uuid4())
+    fields: dict[str, Any] = {
+        "agreement_id": agreement_id,
+        "series_id": agreement_id,
+        "version_number": 1,
+        "agreement_type": "bilateral_vfu",
+        "title": "VFU nursing",
+        "status": "active",
+        "parties": [
+            AgreementPartyV1(organisation_id=UNIVERSITY_ID, role="university"),
+            AgreementPartyV1(organisation_id=REGION_ID, role="region"),
+        ],
+        "programmes": ["sjukskoterskeprogrammet"],
+        "professions": ["sjukskoterska"],
+        "valid_from": date(2027, 1, 1),
+        "valid_to": date(2028, 12, 31),
+    }
+    return AgreementTermsV1(**(fields | overrides))
+
+
+async def project_agreement(
+    db: Database,
+    terms: AgreementTermsV1,
+    *,
+    version: int = 1,
+    contract: EventContract = AGREEMENT_ACTIVATED,
+) -> None:
+    """Apply one agreement event to the projection, as the NATS consumer would."""
+    payload = contract.payload.model_validate(terms.model_dump())
+    envelope = build_envelope(
+        contract,
+        payload,
+        source="/vfu/agreements",
+        aggregate_id=terms.agreement_id,
+        aggregate_version=version,
+    )
+    async with db.write() as session:
+        await HANDLERS[contract.event_type](session, envelope, payload)
