@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from fastapi import APIRouter, FastAPI
 
+from vfu_common.access import AccessMatrix, enforce_access_matrix, shared_access
 from vfu_common.audit.middleware import AuditMiddleware
 from vfu_common.audit.router import audit_router
 from vfu_common.db import Database
@@ -46,6 +47,9 @@ class ServiceDefinition:
     # Long-running tasks of the service (e.g. a scheduler), started with it and cancelled
     # on shutdown. They do not wait for NATS: what they change reaches the outbox.
     background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
+    # Who may call each operation (vfu_common.access); the shared routers' entries are
+    # added here. Every /api/ operation needs an entry or the app refuses to build.
+    access: AccessMatrix | None = None
 
 
 @dataclass
@@ -142,6 +146,8 @@ def create_service_app(definition: ServiceDefinition, settings: BaseServiceSetti
     for router in definition.routers:
         app.include_router(router)
     app.include_router(audit_router(definition.name))
+    if definition.access is not None:
+        enforce_access_matrix(app, {**shared_access(definition.name), **definition.access})
     # Added first, so it runs inside the identity middleware whose principal it records.
     app.add_middleware(AuditMiddleware)
     app.add_middleware(InternalIdentityMiddleware, verifier=verifier)

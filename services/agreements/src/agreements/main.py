@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from vfu_common.service import ServiceDefinition, create_service_app
 
+from agreements.access_matrix import ACCESS
 from agreements.agreements.endpoints import router as agreements_router
 from agreements.organisations.endpoints import router as organisations_router
 from agreements.scheduler.runner import run_scheduler
 from agreements.settings import Settings
 
 DEFINITION = ServiceDefinition(
+    access=ACCESS,
     name="agreements",
     title="VFU agreements",
     description="Organisations (parties) and 2..n-party VFU agreements.",

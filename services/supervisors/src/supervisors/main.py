@@ -6,10 +6,12 @@ from fastapi import FastAPI
 from vfu_common.projections.organisations import projection_router
 from vfu_common.service import ServiceDefinition, create_service_app
 
+from supervisors.access_matrix import ACCESS
 from supervisors.settings import Settings
 from supervisors.subscriptions import SUBSCRIPTIONS
 
 DEFINITION = ServiceDefinition(
+    access=ACCESS,
     name="supervisors",
     title="VFU supervisors",
     description=__doc__ or "",

@@ -269,7 +269,7 @@ class PlacementStartedV1(BookingV1):
 
 
 class PlacementCompletedV1(BookingV1):
-    """The placement ended; ``student_weeks`` counts students × ISO weeks placed."""
+    """The placement ended; ``student_weeks`` counts students times ISO weeks placed."""
 
     student_weeks: int
 
