@@ -1,6 +1,7 @@
 """What the gateway costs: the same GET served directly and through the gateway.
 
     .venv/bin/python bench/gateway_overhead.py [--duration 10] [--connections 1,32]
+                                               [--credential token|api-key]
 
 Starts NATS, the three services (migrated, SQLite) and the gateway as processes on free
 ports in a temporary data directory (the launcher the end-to-end tests use), registers
@@ -9,8 +10,9 @@ then loads ``GET /api/v1/placements/organisations/{id}`` (a 200 with one databas
 
 * ``direct``  the placements service itself, with an internal token minted here: the
               baseline every ratio is taken against;
-* ``gateway`` the real gateway (aiohttp transport, API-key auth, a token minted per
-              request, header hygiene, request-id middleware);
+* ``gateway`` the real gateway (aiohttp transport, authentication of an OAuth2 access
+              token, or with ``--credential api-key`` a portal API key, an internal
+              token minted per request, header hygiene, request-id middleware);
 * ``fwd-*``   minimal forwarders in bench/forwarders.py that differ only by transport
               (httpx default, httpx-aiohttp, bare aiohttp) and do nothing else.
 
@@ -80,6 +82,13 @@ def parse_args() -> argparse.Namespace:
         help="directory put on the forwarders' PYTHONPATH (where httpx-aiohttp may be "
         "installed with pip install --no-deps --target DIR httpx-aiohttp)",
     )
+    parser.add_argument(
+        "--credential",
+        choices=("token", "api-key"),
+        default="token",
+        help="what the gateway target authenticates with: the platform admin's access token "
+        "(a JWT) or the student portal's API key",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data dir and logs")
     args = parser.parse_args()
     if args.rounds < 1 or args.duration <= 0:
@@ -120,11 +129,11 @@ def prepare_target(launcher: Any, token: str) -> tuple[str, Any]:
     """Register an organisation through the gateway; wait until placements projects it."""
     cfg = launcher.config
     placements_url = f"http://{cfg.host}:{cfg.service_ports['placements']}"
-    api_key = launcher.admin_key()
+    admin = launcher.admin_key()
     status, created = http_json(
         "POST",
         f"{cfg.gateway_url}/api/v1/agreements/organisations",
-        headers={"authorization": f"Bearer {api_key}"},
+        headers={"authorization": f"Bearer {admin}"},
         body={
             "organisation_number": organisation_number(1),
             "kind": "region",
@@ -144,7 +153,7 @@ def prepare_target(launcher: Any, token: str) -> tuple[str, Any]:
             raise RuntimeError(f"placements never projected the organisation: {status} {body}")
         time.sleep(0.05)
     status, via_gateway = http_json(
-        "GET", cfg.gateway_url + path, headers={"authorization": f"Bearer {api_key}"}
+        "GET", cfg.gateway_url + path, headers={"authorization": f"Bearer {admin}"}
     )
     if status != 200 or via_gateway != body:
         raise RuntimeError(f"gateway answered {status}: {via_gateway}")
@@ -154,7 +163,11 @@ def prepare_target(launcher: Any, token: str) -> tuple[str, Any]:
 def bench(launcher: Any, args: argparse.Namespace, concurrencies: list[int]) -> int:
     cfg = launcher.config
     placements_url = f"http://{cfg.host}:{cfg.service_ports['placements']}"
-    api_key = launcher.admin_key()
+    # An access token lives 15 minutes: longer than a default run (about 4 minutes).
+    credential = (
+        launcher.admin_key() if args.credential == "token" else launcher.key_named("student portal")
+    )
+    print(f"gateway authenticates with: {args.credential}")
     per_concurrency = (args.duration + args.rounds * (args.warmup + 1)) * (len(TRANSPORTS) + 2)
     signer = InternalTokenSigner(
         (cfg.data_dir / "keys" / "internal_private.pem").read_text(),
@@ -174,7 +187,7 @@ def bench(launcher: Any, args: argparse.Namespace, concurrencies: list[int]) -> 
             {
                 "name": "gateway",
                 "url": cfg.gateway_url + path,
-                "headers": {"authorization": f"Bearer {api_key}"},
+                "headers": {"authorization": f"Bearer {credential}"},
             },
         ]
         if not args.no_forwarders:

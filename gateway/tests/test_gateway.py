@@ -23,6 +23,7 @@ from gateway.headers import (
 )
 from gateway.openapi import merge_documents
 from gateway.settings import Settings
+from gateway.testing import AuthStore
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,12 +42,6 @@ from vfu_common.testing_http import serve_together
 from vfu_common.web.middleware import RequestContextMiddleware
 
 PROBLEM = "application/problem+json"
-API_KEY = "test-university-key-0123456789"
-ORGANISATION_ID = uuid.UUID("0190a0b0-0000-7000-8000-000000000001")
-DEV_KEYS = json.dumps(
-    {API_KEY: {"name": "uni", "roles": ["university"], "organisation_id": str(ORGANISATION_ID)}}
-)
-AUTH = {"Authorization": f"Bearer {API_KEY}"}
 RETRY_AFTER = 7
 UPSTREAM_TIMEOUT = 0.5
 SLOW_SECONDS = 2.0
@@ -149,11 +144,11 @@ def _documented_upstream(title: str, path: str, model: type[BaseModel]) -> FastA
 # --- fixtures -------------------------------------------------------------------------------
 
 
-def _gateway(**urls: str) -> Any:
+def _gateway(store: AuthStore, **urls: str) -> Any:
     """A gateway app; services without a URL point at a free port where nothing listens."""
     settings = Settings(
         internal_private_key=keypair()[0],
-        dev_api_keys=DEV_KEYS,
+        database_url=store.database_url,
         agreements_url=urls.get("agreements", f"http://127.0.0.1:{free_port()}"),
         placements_url=urls.get("placements", f"http://127.0.0.1:{free_port()}"),
         supervisors_url=urls.get("supervisors", f"http://127.0.0.1:{free_port()}"),
@@ -169,11 +164,11 @@ def _gateway(**urls: str) -> Any:
 
 
 @pytest.fixture
-async def client(serve_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client(serve_app: Any, auth_store: AuthStore) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a gateway whose agreements upstream is the echo app (others down)."""
     async with serve_together() as start:
         upstream = await start(echo_upstream())
-        gateway = await start(_gateway(agreements=upstream))
+        gateway = await start(_gateway(auth_store, agreements=upstream))
         async with httpx.AsyncClient(base_url=gateway, timeout=httpx.Timeout(10.0)) as http:
             yield http
 
@@ -203,33 +198,46 @@ def _values(echoed: dict[str, Any], name: str) -> list[str]:
 # --- routing and authentication -------------------------------------------------------------
 
 
-async def test_unknown_api_service_is_404_problem(client: httpx.AsyncClient) -> None:
-    for headers in (AUTH, {}):
+async def test_unknown_api_service_is_404_problem(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    for headers in (auth, {}):
         response = await client.get("/api/v1/nosuch/x", headers=headers)
         body = _assert_problem(response, 404, "not_found")
         assert "/api/v1/nosuch/x" in body["detail"]
 
 
-async def test_unknown_non_api_path_is_404_problem(client: httpx.AsyncClient) -> None:
+async def test_unknown_non_api_path_is_404_problem(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     for path in ("/nosuch", "/api/v2/agreements/x", "/api/v1", "/api/v1/"):
-        _assert_problem(await client.get(path, headers=AUTH), 404, "not_found")
+        _assert_problem(await client.get(path, headers=auth), 404, "not_found")
 
 
-BAD_CREDENTIALS = {
-    "absent": None,
-    "empty": "",
-    "scheme-only": "Bearer",
-    "wrong": "Bearer wrong-key",
-    "basic": f"Basic {API_KEY}",
-    "token": f"Token {API_KEY}",
-    "suffix": f"Bearer {API_KEY}x",
-    "prefix": f"Bearer {API_KEY[:-1]}",
-    "internal-token": f"Bearer {mint_internal_token(roles={'admin'})}",
-}
+def bad_credentials(store: AuthStore) -> dict[str, str | None]:
+    """Authorization values that must not authenticate, near misses of good ones included."""
+    token, key = store.token, store.api_key
+    return {
+        "absent": None,
+        "empty": "",
+        "scheme-only": "Bearer",
+        "wrong": "Bearer wrong-key",
+        "basic": f"Basic {token}",
+        "token": f"Token {token}",
+        "suffix": f"Bearer {token}x",
+        "prefix": f"Bearer {token[:-1]}",
+        "api-key-suffix": f"Bearer {key}x",
+        "api-key-prefix": f"Bearer {key[:-1]}",
+        "api-key-other-secret": f"Bearer {key[:-4]}AAAA",
+        "client-secret": f"Bearer {store.client_secret}",
+        "internal-token": f"Bearer {mint_internal_token(roles={'admin'})}",
+    }
 
 
-async def test_missing_or_invalid_credentials_are_401_problem(client: httpx.AsyncClient) -> None:
-    for case, authorization in BAD_CREDENTIALS.items():
+async def test_missing_or_invalid_credentials_are_401_problem(
+    client: httpx.AsyncClient, auth_store: AuthStore
+) -> None:
+    for case, authorization in bad_credentials(auth_store).items():
         headers = {} if authorization is None else {"Authorization": authorization}
         for method in ("GET", "POST"):
             response = await client.request(
@@ -248,50 +256,62 @@ async def test_client_identity_header_alone_does_not_authenticate(
     _assert_problem(response, 401, "unauthenticated")
 
 
-async def test_bearer_scheme_is_case_insensitive(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{ECHO}/x", headers={"Authorization": f"bearer {API_KEY}"})
-    _received(response)
+async def test_bearer_scheme_is_case_insensitive(
+    client: httpx.AsyncClient, auth_store: AuthStore
+) -> None:
+    for credential in (auth_store.token, auth_store.api_key):
+        response = await client.get(f"{ECHO}/x", headers={"Authorization": f"bearer {credential}"})
+        _received(response)
 
 
 # --- upstream failures ------------------------------------------------------------------------
 
 
-async def test_stopped_upstream_is_503_problem_with_retry_after(client: httpx.AsyncClient) -> None:
+async def test_stopped_upstream_is_503_problem_with_retry_after(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     # The fixture points placements at a free port where nothing listens.
-    response = await client.get("/api/v1/placements/offers", headers=AUTH)
+    response = await client.get("/api/v1/placements/offers", headers=auth)
     body = _assert_problem(response, 503, "upstream_unavailable")
     assert response.headers["retry-after"] == str(RETRY_AFTER)
     assert "placements" in body["detail"]
     assert "Traceback" not in response.text
 
 
-async def test_stopped_upstream_with_a_body_is_503_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/supervisors/x", json={"a": 1}, headers=AUTH)
+async def test_stopped_upstream_with_a_body_is_503_problem(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.post("/api/v1/supervisors/x", json={"a": 1}, headers=auth)
     _assert_problem(response, 503, "upstream_unavailable")
     assert response.headers["retry-after"] == str(RETRY_AFTER)
 
 
-async def test_upstream_that_stops_after_answering_is_503_problem(serve_app: Any) -> None:
+async def test_upstream_that_stops_after_answering_is_503_problem(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
+    auth = auth_store.auth
     port = free_port()
     async with serve_together() as start:
-        gateway = await start(_gateway(agreements=f"http://127.0.0.1:{port}"))
+        gateway = await start(_gateway(auth_store, agreements=f"http://127.0.0.1:{port}"))
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as http:
             async with serve_app(echo_upstream(), port=port):
                 # Leaves a pooled keep-alive connection to the upstream behind.
-                _received(await http.get(f"{ECHO}/x", headers=AUTH))
+                _received(await http.get(f"{ECHO}/x", headers=auth))
             for method in ("GET", "POST"):
-                response = await http.request(method, f"{ECHO}/x", json={}, headers=AUTH)
+                response = await http.request(method, f"{ECHO}/x", json={}, headers=auth)
                 _assert_problem(response, 503, "upstream_unavailable")
                 assert response.headers["retry-after"] == str(RETRY_AFTER)
             # And the gateway recovers once the upstream is back.
             async with serve_app(echo_upstream(), port=port):
-                _received(await http.get(f"{ECHO}/x", headers=AUTH))
+                _received(await http.get(f"{ECHO}/x", headers=auth))
 
 
-async def test_slow_upstream_is_504_problem_with_retry_after(client: httpx.AsyncClient) -> None:
+async def test_slow_upstream_is_504_problem_with_retry_after(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
-    response = await client.get(f"{ECHO}/slow", headers=AUTH)
+    response = await client.get(f"{ECHO}/slow", headers=auth)
     elapsed = loop.time() - started
     body = _assert_problem(response, 504, "upstream_timeout")
     assert response.headers["retry-after"] == str(RETRY_AFTER)
@@ -300,8 +320,10 @@ async def test_slow_upstream_is_504_problem_with_retry_after(client: httpx.Async
     assert UPSTREAM_TIMEOUT * 0.8 <= elapsed < SLOW_SECONDS - 0.5
 
 
-async def test_upstream_errors_pass_through_unchanged(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{ECHO}/x", params={"status": "418"}, headers=AUTH)
+async def test_upstream_errors_pass_through_unchanged(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get(f"{ECHO}/x", params={"status": "418"}, headers=auth)
     assert response.status_code == 418
     assert response.headers["content-type"] == "application/json"
     assert response.json()["path"] == f"{ECHO}/x"
@@ -311,11 +333,11 @@ async def test_upstream_errors_pass_through_unchanged(client: httpx.AsyncClient)
 
 
 async def test_spoofed_identity_and_hop_by_hop_headers_never_reach_upstream(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, auth: dict[str, str], auth_store: AuthStore
 ) -> None:
     forged = mint_internal_token(roles={"admin"}, subject="attacker")
     spoofed = {
-        **AUTH,
+        **auth,
         "X-VFU-Identity": forged,
         "X-User-Id": "someone-else",
         "X-Organisation-Id": str(uuid.uuid4()),
@@ -351,32 +373,36 @@ async def test_spoofed_identity_and_hop_by_hop_headers_never_reach_upstream(
     assert len(tokens) == 1
     assert tokens[0] != forged
     principal = InternalTokenVerifier(keypair()[1]).verify(tokens[0])
-    assert principal.organisation_id == ORGANISATION_ID
+    assert principal.organisation_id == auth_store.organisation_id
     assert principal.roles == frozenset({"university"})
-    assert principal.subject == "devkey:uni"
-    assert not any(API_KEY in value for _, value in echoed["headers"])
+    assert principal.subject == auth_store.client_id
+    assert not any(auth_store.token in value for _, value in echoed["headers"])
 
 
-async def test_internal_token_is_not_signed_with_another_key(client: httpx.AsyncClient) -> None:
-    echoed = _received(await client.get(f"{ECHO}/x", headers=AUTH))
+async def test_internal_token_is_not_signed_with_another_key(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    echoed = _received(await client.get(f"{ECHO}/x", headers=auth))
     (token,) = _values(echoed, INTERNAL_HEADER)
     with pytest.raises(InvalidIdentityError):
         InternalTokenVerifier(generate_keypair()[1]).verify(token)
 
 
-async def test_forwarding_headers_are_set_by_the_gateway(client: httpx.AsyncClient) -> None:
-    echoed = _received(await client.get(f"{ECHO}/x", headers=AUTH))
+async def test_forwarding_headers_are_set_by_the_gateway(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    echoed = _received(await client.get(f"{ECHO}/x", headers=auth))
     assert _values(echoed, "x-forwarded-for") == ["127.0.0.1"]
     assert _values(echoed, "x-forwarded-proto") == ["http"]
 
 
 async def test_client_forwarding_headers_are_replaced_not_appended(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     # Which address uvicorn reports for a client on 127.0.0.1 that sends X-Forwarded-For
     # depends on its proxy-header settings; either way the upstream gets one value.
     headers = {
-        **AUTH,
+        **auth,
         "X-Forwarded-For": "6.6.6.6",
         "X-Forwarded-Host": "evil.example",
         "X-Forwarded-Proto": "gopher",
@@ -393,10 +419,10 @@ def _response_request_ids(response: httpx.Response) -> set[str]:
 
 
 async def test_well_formed_request_id_is_passed_through_and_echoed(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     request_id = "client-req.42:abc_DEF"
-    response = await client.get(f"{ECHO}/x", headers={**AUTH, "X-Request-ID": request_id})
+    response = await client.get(f"{ECHO}/x", headers={**auth, "X-Request-ID": request_id})
     echoed = _received(response)
     assert _values(echoed, "x-request-id") == [request_id]
     assert _response_request_ids(response) == {request_id}
@@ -415,9 +441,11 @@ def _with_request_id(supplied: str | None, headers: dict[str, str]) -> dict[str,
     return headers if supplied is None else {**headers, "X-Request-ID": supplied}
 
 
-async def test_absent_or_malformed_request_id_is_not_echoed(client: httpx.AsyncClient) -> None:
+async def test_absent_or_malformed_request_id_is_not_echoed(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     for supplied in MALFORMED_REQUEST_IDS:
-        response = await client.get(f"{ECHO}/x", headers=_with_request_id(supplied, AUTH))
+        response = await client.get(f"{ECHO}/x", headers=_with_request_id(supplied, auth))
         _received(response)
         ids = response.headers.get_list("x-request-id")
         assert ids, supplied
@@ -440,9 +468,9 @@ async def test_absent_or_malformed_request_id_is_generated_for_gateway_answers(
 
 @pytest.mark.parametrize("supplied", [None, "bad id!"], ids=["absent", "malformed"])
 async def test_generated_request_id_is_the_one_the_upstream_receives(
-    client: httpx.AsyncClient, supplied: str | None
+    client: httpx.AsyncClient, supplied: str | None, auth: dict[str, str]
 ) -> None:
-    response = await client.get(f"{ECHO}/x", headers=_with_request_id(supplied, AUTH))
+    response = await client.get(f"{ECHO}/x", headers=_with_request_id(supplied, auth))
     echoed = _received(response)
     (generated,) = _response_request_ids(response)
     assert _is_generated_id(generated)
@@ -451,15 +479,19 @@ async def test_generated_request_id_is_the_one_the_upstream_receives(
     assert InternalTokenVerifier(keypair()[1]).verify(token).request_id == generated
 
 
-async def test_proxied_response_has_exactly_one_request_id(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{ECHO}/x", headers={**AUTH, "X-Request-ID": "one"})
+async def test_proxied_response_has_exactly_one_request_id(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get(f"{ECHO}/x", headers={**auth, "X-Request-ID": "one"})
     _received(response)
     assert response.headers.get_list("x-request-id") == ["one"]
 
 
-async def test_request_ids_differ_between_requests(client: httpx.AsyncClient) -> None:
-    first = await client.get(f"{ECHO}/x", headers=AUTH)
-    second = await client.get(f"{ECHO}/x", headers=AUTH)
+async def test_request_ids_differ_between_requests(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    first = await client.get(f"{ECHO}/x", headers=auth)
+    second = await client.get(f"{ECHO}/x", headers=auth)
     assert _response_request_ids(first) != _response_request_ids(second)
 
 
@@ -469,22 +501,22 @@ async def test_problem_responses_carry_a_request_id(client: httpx.AsyncClient) -
     assert response.headers.get_list("x-request-id") == ["rid-401"]
 
 
-async def test_traceparent_passes_through(client: httpx.AsyncClient) -> None:
+async def test_traceparent_passes_through(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    echoed = _received(await client.get(f"{ECHO}/x", headers={**AUTH, "traceparent": traceparent}))
+    echoed = _received(await client.get(f"{ECHO}/x", headers={**auth, "traceparent": traceparent}))
     assert _values(echoed, "traceparent") == [traceparent]
 
 
 # --- bodies, methods, paths -------------------------------------------------------------------
 
 
-async def test_json_post_arrives_intact(client: httpx.AsyncClient) -> None:
+async def test_json_post_arrives_intact(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     payload = {"name": "Region Uppsala", "nested": {"list": [1, 2, 3]}, "text": "åäö ✓"}
     response = await client.post(
         f"{ECHO}/organisations",
         params={"dry_run": "true", "tag": "a b"},
         json=payload,
-        headers=AUTH,
+        headers=auth,
     )
     echoed = _received(response)
     assert echoed["method"] == "POST"
@@ -494,33 +526,39 @@ async def test_json_post_arrives_intact(client: httpx.AsyncClient) -> None:
     assert _values(echoed, "content-type") == ["application/json"]
 
 
-async def test_methods_are_preserved(client: httpx.AsyncClient) -> None:
+async def test_methods_are_preserved(client: httpx.AsyncClient, auth: dict[str, str]) -> None:
     for method in ("GET", "PUT", "PATCH", "DELETE"):
-        echoed = _received(await client.request(method, f"{ECHO}/things/1", headers=AUTH))
+        echoed = _received(await client.request(method, f"{ECHO}/things/1", headers=auth))
         assert echoed["method"] == method
         assert echoed["body_length"] == 0
 
 
-async def test_percent_encoded_path_and_query_arrive_unchanged(client: httpx.AsyncClient) -> None:
+async def test_percent_encoded_path_and_query_arrive_unchanged(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     echoed = _received(
-        await client.get(f"{ECHO}/a%20b/%C3%A5?q=%C3%A5%26x&empty=&flag", headers=AUTH)
+        await client.get(f"{ECHO}/a%20b/%C3%A5?q=%C3%A5%26x&empty=&flag", headers=auth)
     )
     assert echoed["raw_path"] == f"{ECHO}/a%20b/%C3%A5"
     assert echoed["path"] == f"{ECHO}/a b/å"
     assert echoed["query_string"] == "q=%C3%A5%26x&empty=&flag"
 
 
-async def test_large_body_with_length_arrives_intact(client: httpx.AsyncClient) -> None:
+async def test_large_body_with_length_arrives_intact(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     body = bytes(range(256)) * 4096  # 1 MiB
     response = await client.post(
-        f"{ECHO}/upload", content=body, headers={**AUTH, "content-type": "application/octet-stream"}
+        f"{ECHO}/upload", content=body, headers={**auth, "content-type": "application/octet-stream"}
     )
     echoed = _received(response)
     assert echoed["body_length"] == len(body)
     assert echoed["body_sha256"] == hashlib.sha256(body).hexdigest()
 
 
-async def test_large_streamed_body_arrives_intact(client: httpx.AsyncClient) -> None:
+async def test_large_streamed_body_arrives_intact(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     chunk = bytes(range(256)) * 256  # 64 KiB
     digest = hashlib.sha256(chunk * 16).hexdigest()
 
@@ -530,7 +568,7 @@ async def test_large_streamed_body_arrives_intact(client: httpx.AsyncClient) -> 
             await asyncio.sleep(0)
 
     response = await client.put(
-        f"{ECHO}/upload?part=1", content=chunks(), headers={**AUTH, "content-type": "x/y"}
+        f"{ECHO}/upload?part=1", content=chunks(), headers={**auth, "content-type": "x/y"}
     )
     echoed = _received(response)
     assert echoed["method"] == "PUT"
@@ -539,10 +577,12 @@ async def test_large_streamed_body_arrives_intact(client: httpx.AsyncClient) -> 
     assert echoed["body_sha256"] == digest
 
 
-async def test_concurrent_requests_each_get_their_own_answer(client: httpx.AsyncClient) -> None:
+async def test_concurrent_requests_each_get_their_own_answer(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     responses = await asyncio.gather(
         *(
-            client.post(f"{ECHO}/n/{i}", json={"i": i}, headers={**AUTH, "X-Request-ID": f"r{i}"})
+            client.post(f"{ECHO}/n/{i}", json={"i": i}, headers={**auth, "X-Request-ID": f"r{i}"})
             for i in range(30)
         )
     )
@@ -554,16 +594,18 @@ async def test_concurrent_requests_each_get_their_own_answer(client: httpx.Async
 
 
 async def test_proxied_response_has_one_server_header_and_right_length(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
-    response = await client.get(f"{ECHO}/x", headers=AUTH)
+    response = await client.get(f"{ECHO}/x", headers=auth)
     _received(response)
     assert len(response.headers.get_list("server")) <= 1
     assert response.headers.get_list("content-length") == [str(len(response.content))]
 
 
-async def test_proxied_response_has_one_date_header(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"{ECHO}/x", headers=AUTH)
+async def test_proxied_response_has_one_date_header(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    response = await client.get(f"{ECHO}/x", headers=auth)
     _received(response)
     assert len(response.headers.get_list("date")) == 1
 
@@ -590,13 +632,13 @@ async def test_readyz_reports_unreachable_upstreams(client: httpx.AsyncClient) -
 # --- aggregated OpenAPI -----------------------------------------------------------------------
 
 
-async def test_openapi_merges_upstream_documents(serve_app: Any) -> None:
+async def test_openapi_merges_upstream_documents(serve_app: Any, auth_store: AuthStore) -> None:
     agreements = agreements_documented()
     placements = placements_documented()
     async with serve_together() as start:
         a_url = await start(agreements)
         p_url = await start(placements)
-        gateway = await start(_gateway(agreements=a_url, placements=p_url))
+        gateway = await start(_gateway(auth_store, agreements=a_url, placements=p_url))
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as http:
             response = await http.get("/openapi.json")
             again = await http.get("/openapi.json")
@@ -644,7 +686,9 @@ def _refs(node: Any) -> list[str]:
     return []
 
 
-async def test_openapi_fetch_is_authenticated_with_an_internal_token(serve_app: Any) -> None:
+async def test_openapi_fetch_is_authenticated_with_an_internal_token(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
     seen: list[str | None] = []
 
     async def openapi(request: Request) -> JSONResponse:
@@ -654,7 +698,7 @@ async def test_openapi_fetch_is_authenticated_with_an_internal_token(serve_app: 
     upstream = Starlette(routes=[Route("/openapi.json", openapi)])
     async with serve_together() as start:
         url = await start(upstream)
-        gateway = await start(_gateway(agreements=url))
+        gateway = await start(_gateway(auth_store, agreements=url))
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as http:
             response = await http.get("/openapi.json")
     assert response.status_code == 200
@@ -709,8 +753,13 @@ def test_merge_documents_renames_only_clashing_schemas() -> None:
         {"name": "a", "description": "A service"},
         {"name": "b", "description": ""},
     ]
-    assert merged["security"] == [{"bearer": []}]
-    assert merged["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert merged["security"] == [{"oauth2": []}, {"bearer": []}]
+    schemes = merged["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer"
+    flow = schemes["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token"
+    assert "system" not in flow["scopes"]
+    assert "portal" in flow["scopes"]
 
 
 def test_merge_documents_leaves_external_refs_alone() -> None:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import json
 import re
 import socket
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
@@ -27,6 +25,7 @@ from gateway.breaker import CircuitBreaker, State
 from gateway.limits import RateLimiter, retry_after_header
 from gateway.proxy import Upstream
 from gateway.settings import Settings
+from gateway.testing import AuthStore
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -36,16 +35,6 @@ from vfu_common.testing import test_keypair as keypair
 from vfu_common.testing_http import serve_together
 
 PROBLEM = "application/problem+json"
-KEY_A = "limits-key-a-0123456789"
-KEY_B = "limits-key-b-0123456789"
-DEV_KEYS = json.dumps(
-    {
-        KEY_A: {"name": "a", "roles": ["university"], "organisation_id": str(uuid.uuid4())},
-        KEY_B: {"name": "b", "roles": ["university"], "organisation_id": str(uuid.uuid4())},
-    }
-)
-AUTH = {"Authorization": f"Bearer {KEY_A}"}
-AUTH_B = {"Authorization": f"Bearer {KEY_B}"}
 API = "/api/v1/agreements"
 RETRY_AFTER = 7
 PORTAL = "https://portal.example.se"
@@ -159,10 +148,10 @@ class FailFirstResolver(AbstractResolver):
 # --- fixtures and helpers -------------------------------------------------------------------
 
 
-def _settings(**overrides: Any) -> Settings:
+def _settings(store: AuthStore, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "internal_private_key": keypair()[0],
-        "dev_api_keys": DEV_KEYS,
+        "database_url": store.database_url,
         "agreements_url": f"http://127.0.0.1:{free_port()}",
         "placements_url": f"http://127.0.0.1:{free_port()}",
         "supervisors_url": f"http://127.0.0.1:{free_port()}",
@@ -178,15 +167,20 @@ def _settings(**overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def _gateway(
-    serve_app: Any, upstream: Counting | None = None, **overrides: Any
+    serve_app: Any, store: AuthStore, upstream: Counting | None = None, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a gateway (agreements → ``upstream`` if given) with these settings."""
     async with serve_together() as start:
         if upstream is not None:
             overrides.setdefault("agreements_url", await start(upstream.app()))
-        url = await start(create_app(_settings(**overrides)))
+        url = await start(create_app(_settings(store, **overrides)))
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             yield http
+
+
+def _portal(store: AuthStore) -> dict[str, str]:
+    """Another caller than ``store.auth``: the portal, by its API key."""
+    return {"Authorization": f"Bearer {store.api_key}"}
 
 
 def _assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -209,17 +203,17 @@ def _retry_after(response: httpx.Response) -> int:
 
 
 async def test_300_quick_requests_from_one_client_get_429_with_retry_after(
-    serve_app: Any,
+    serve_app: Any, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
     # The defaults: 20 per second, bursts of 60.
     async with _gateway(
-        serve_app, upstream, rate_limit_per_second=20.0, rate_limit_burst=60
+        serve_app, auth_store, upstream, rate_limit_per_second=20.0, rate_limit_burst=60
     ) as http:
         responses: list[httpx.Response] = []
         for _ in range(10):
             responses += await asyncio.gather(
-                *(http.get(f"{API}/x", headers=AUTH) for _ in range(30))
+                *(http.get(f"{API}/x", headers=auth_store.auth) for _ in range(30))
             )
     ok = [r for r in responses if r.status_code == 200]
     limited = [r for r in responses if r.status_code == 429]
@@ -233,33 +227,39 @@ async def test_300_quick_requests_from_one_client_get_429_with_retry_after(
     assert len(upstream.requests) == len(ok)
 
 
-async def test_rate_limit_is_per_client(serve_app: Any) -> None:
+async def test_rate_limit_is_per_client(serve_app: Any, auth_store: AuthStore) -> None:
     async with _gateway(
-        serve_app, Counting(), rate_limit_per_second=0.5, rate_limit_burst=3
+        serve_app, auth_store, Counting(), rate_limit_per_second=0.5, rate_limit_burst=3
     ) as http:
-        statuses = [(await http.get(f"{API}/x", headers=AUTH)).status_code for _ in range(5)]
+        statuses = [
+            (await http.get(f"{API}/x", headers=auth_store.auth)).status_code for _ in range(5)
+        ]
         assert statuses == [200, 200, 200, 429, 429]
-        limited = await http.get(f"{API}/x", headers=AUTH)
+        limited = await http.get(f"{API}/x", headers=auth_store.auth)
         assert _retry_after(limited) == 2  # one token at 0.5/s, rounded up
         # Another client (same address) has its own allowance.
-        assert (await http.get(f"{API}/x", headers=AUTH_B)).status_code == 200
+        assert (await http.get(f"{API}/x", headers=_portal(auth_store))).status_code == 200
 
 
-async def test_rate_limit_refills(serve_app: Any) -> None:
+async def test_rate_limit_refills(serve_app: Any, auth_store: AuthStore) -> None:
     async with _gateway(
-        serve_app, Counting(), rate_limit_per_second=20.0, rate_limit_burst=1
+        serve_app, auth_store, Counting(), rate_limit_per_second=20.0, rate_limit_burst=1
     ) as http:
-        assert (await http.get(f"{API}/x", headers=AUTH)).status_code == 200
-        limited = await http.get(f"{API}/x", headers=AUTH)
+        assert (await http.get(f"{API}/x", headers=auth_store.auth)).status_code == 200
+        limited = await http.get(f"{API}/x", headers=auth_store.auth)
         _assert_problem(limited, 429, "rate_limited")
         assert _retry_after(limited) == 1
         await asyncio.sleep(0.06)  # one token at 20 per second
-        assert (await http.get(f"{API}/x", headers=AUTH)).status_code == 200
+        assert (await http.get(f"{API}/x", headers=auth_store.auth)).status_code == 200
 
 
-async def test_unauthenticated_calls_are_limited_by_address_before_401(serve_app: Any) -> None:
+async def test_unauthenticated_calls_are_limited_by_address_before_401(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
     upstream = Counting()
-    async with _gateway(serve_app, upstream, rate_limit_per_second=0.5, rate_limit_burst=3) as http:
+    async with _gateway(
+        serve_app, auth_store, upstream, rate_limit_per_second=0.5, rate_limit_burst=3
+    ) as http:
         guesses = [
             await http.get(f"{API}/x", headers={"Authorization": f"Bearer guess-{i}"})
             for i in range(5)
@@ -267,7 +267,7 @@ async def test_unauthenticated_calls_are_limited_by_address_before_401(serve_app
         assert [r.status_code for r in guesses] == [401, 401, 401, 429, 429]
         _retry_after(guesses[-1])
         # A client that authenticates is counted by its own identity, not its address.
-        assert (await http.get(f"{API}/x", headers=AUTH)).status_code == 200
+        assert (await http.get(f"{API}/x", headers=auth_store.auth)).status_code == 200
         # The gateway's own pages count per address too; health probes never do.
         _assert_problem(await http.get("/openapi.json"), 429, "rate_limited")
         assert (await http.get("/healthz")).status_code == 200
@@ -311,30 +311,31 @@ def test_retry_after_header_is_whole_seconds_at_least_one() -> None:
 
 
 async def test_body_over_limit_by_content_length_is_413_and_never_forwarded(
-    serve_app: Any,
+    serve_app: Any, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
-    async with _gateway(serve_app, upstream, max_body_bytes=1000) as http:
-        at_limit = await http.post(f"{API}/x", content=b"x" * 1000, headers=AUTH)
+    async with _gateway(serve_app, auth_store, upstream, max_body_bytes=1000) as http:
+        at_limit = await http.post(f"{API}/x", content=b"x" * 1000, headers=auth_store.auth)
         assert at_limit.json() == {"length": 1000}
-        response = await http.post(f"{API}/x", content=b"x" * 1001, headers=AUTH)
+        response = await http.post(f"{API}/x", content=b"x" * 1001, headers=auth_store.auth)
         body = _assert_problem(response, 413, "payload_too_large")
         assert "1000" in body["detail"]
     assert upstream.requests == [("POST", f"{API}/x", 1000)]
 
 
 async def test_content_length_over_limit_is_refused_before_the_body_is_sent(
-    serve_app: Any,
+    serve_app: Any, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
-    async with _gateway(serve_app, upstream, max_body_bytes=1000) as http:
+    async with _gateway(serve_app, auth_store, upstream, max_body_bytes=1000) as http:
         host, port = http.base_url.host, http.base_url.port
         assert port is not None
         reader, writer = await asyncio.open_connection(host, port)
         # Announces a gigabyte and sends none of it: only an early answer can arrive.
         writer.write(
             (
-                f"POST {API}/x HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY_A}\r\n"
+                f"POST {API}/x HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: Bearer {auth_store.token}\r\n"
                 "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
             ).encode()
         )
@@ -356,13 +357,13 @@ async def _chunks(total: int, size: int = 4096) -> AsyncIterator[bytes]:
 
 @pytest.mark.parametrize("limit", [10_000, 200_000], ids=["small", "above-stream-threshold"])
 async def test_chunked_body_over_limit_is_413_and_the_upstream_gets_nothing(
-    serve_app: Any, limit: int
+    serve_app: Any, limit: int, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
-    async with _gateway(serve_app, upstream, max_body_bytes=limit) as http:
-        within = await http.post(f"{API}/x", content=_chunks(limit), headers=AUTH)
+    async with _gateway(serve_app, auth_store, upstream, max_body_bytes=limit) as http:
+        within = await http.post(f"{API}/x", content=_chunks(limit), headers=auth_store.auth)
         assert within.json() == {"length": limit}
-        response = await http.post(f"{API}/x", content=_chunks(3 * limit), headers=AUTH)
+        response = await http.post(f"{API}/x", content=_chunks(3 * limit), headers=auth_store.auth)
         _assert_problem(response, 413, "payload_too_large")
     # The over-limit body was cut off at the gateway: not a byte of it was forwarded.
     assert upstream.requests == [("POST", f"{API}/x", limit)]
@@ -371,24 +372,28 @@ async def test_chunked_body_over_limit_is_413_and_the_upstream_gets_nothing(
 # --- timeouts --------------------------------------------------------------------------------
 
 
-async def test_slow_upstream_is_504_within_the_timeout(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting(), upstream_timeout_seconds=0.3) as http:
+async def test_slow_upstream_is_504_within_the_timeout(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
+    async with _gateway(serve_app, auth_store, Counting(), upstream_timeout_seconds=0.3) as http:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        response = await http.get(f"{API}/slow", headers=AUTH)
+        response = await http.get(f"{API}/slow", headers=auth_store.auth)
         elapsed = loop.time() - started
     _assert_problem(response, 504, "upstream_timeout")
     assert response.headers["retry-after"] == str(RETRY_AFTER)
     assert elapsed < 3  # the upstream answers after 3 s; the gateway did not wait for it
 
 
-async def test_whole_exchange_is_bounded_not_just_each_read(serve_app: Any) -> None:
+async def test_whole_exchange_is_bounded_not_just_each_read(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
     # The upstream sends a byte every 0.1 s for 3 s: no single read is slow, the whole is.
-    async with _gateway(serve_app, Counting(), upstream_timeout_seconds=0.5) as http:
+    async with _gateway(serve_app, auth_store, Counting(), upstream_timeout_seconds=0.5) as http:
         loop = asyncio.get_running_loop()
         started = loop.time()
         with pytest.raises(httpx.TransportError):
-            await http.get(f"{API}/trickle", headers=AUTH)
+            await http.get(f"{API}/trickle", headers=auth_store.auth)
         assert loop.time() - started < 3
 
 
@@ -404,11 +409,11 @@ def _preflight(origin: str, method: str = "POST") -> dict[str, str]:
 
 
 async def test_preflight_from_an_allowed_origin_is_answered_by_the_gateway(
-    serve_app: Any,
+    serve_app: Any, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
     origins = f"{PORTAL}, https://other.example.se/"
-    async with _gateway(serve_app, upstream, cors_origins=origins) as http:
+    async with _gateway(serve_app, auth_store, upstream, cors_origins=origins) as http:
         response = await http.options(f"{API}/offers", headers=_preflight(PORTAL))
         other = await http.options(f"{API}/offers", headers=_preflight("https://other.example.se"))
     assert response.status_code == 204
@@ -430,22 +435,28 @@ async def test_preflight_from_an_allowed_origin_is_answered_by_the_gateway(
     assert upstream.requests == []
 
 
-async def test_disallowed_origins_get_no_cors_headers(serve_app: Any) -> None:
+async def test_disallowed_origins_get_no_cors_headers(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
     upstream = Counting()
-    async with _gateway(serve_app, upstream, cors_origins=PORTAL) as http:
+    async with _gateway(serve_app, auth_store, upstream, cors_origins=PORTAL) as http:
         for origin in ("https://evil.example", f"{PORTAL}.evil.example", "null", PORTAL + ":8443"):
             preflight = await http.options(f"{API}/offers", headers=_preflight(origin))
-            simple = await http.get(f"{API}/x", headers={**AUTH, "Origin": origin})
+            simple = await http.get(f"{API}/x", headers={**auth_store.auth, "Origin": origin})
             assert simple.status_code == 200
             for response in (preflight, simple):
                 assert not [h for h in response.headers if h.startswith("access-control-")], origin
 
 
-async def test_simple_request_from_an_allowed_origin_gets_allow_origin(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting(), cors_origins=PORTAL) as http:
-        ok = await http.get(f"{API}/x", headers={**AUTH, "Origin": PORTAL})
+async def test_simple_request_from_an_allowed_origin_gets_allow_origin(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
+    async with _gateway(serve_app, auth_store, Counting(), cors_origins=PORTAL) as http:
+        ok = await http.get(f"{API}/x", headers={**auth_store.auth, "Origin": PORTAL})
         refused = await http.get(f"{API}/x", headers={"Origin": PORTAL})
-        meddling = await http.get(f"{API}/meddling", headers={**AUTH, "Origin": "https://x.test"})
+        meddling = await http.get(
+            f"{API}/meddling", headers={**auth_store.auth, "Origin": "https://x.test"}
+        )
     for response in (ok, refused):
         assert response.headers["access-control-allow-origin"] == PORTAL
         assert "Origin" in response.headers["vary"]
@@ -457,11 +468,13 @@ async def test_simple_request_from_an_allowed_origin_gets_allow_origin(serve_app
     assert meddling.headers["content-security-policy"] == API_CSP
 
 
-async def test_without_configured_origins_there_is_no_cors(serve_app: Any) -> None:
+async def test_without_configured_origins_there_is_no_cors(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
     upstream = Counting()
-    async with _gateway(serve_app, upstream) as http:
+    async with _gateway(serve_app, auth_store, upstream) as http:
         preflight = await http.options(f"{API}/offers", headers=_preflight(PORTAL))
-        simple = await http.get(f"{API}/x", headers={**AUTH, "Origin": PORTAL})
+        simple = await http.get(f"{API}/x", headers={**auth_store.auth, "Origin": PORTAL})
     # Not answered as a preflight: an unauthenticated OPTIONS like any other.
     _assert_problem(preflight, 401, "unauthenticated")
     for response in (preflight, simple):
@@ -477,13 +490,15 @@ SECURITY = {
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-async def test_security_headers_on_every_kind_of_response(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting()) as http:
+async def test_security_headers_on_every_kind_of_response(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
+    async with _gateway(serve_app, auth_store, Counting()) as http:
         responses = {
-            "proxied": await http.get(f"{API}/x", headers=AUTH),
+            "proxied": await http.get(f"{API}/x", headers=auth_store.auth),
             "401": await http.get(f"{API}/x"),
             "404": await http.get("/nosuch"),
-            "503": await http.get("/api/v1/placements/x", headers=AUTH),
+            "503": await http.get("/api/v1/placements/x", headers=auth_store.auth),
             "healthz": await http.get("/healthz"),
             "openapi": await http.get("/openapi.json"),
         }
@@ -495,23 +510,28 @@ async def test_security_headers_on_every_kind_of_response(serve_app: Any) -> Non
         assert "strict-transport-security" not in response.headers, name
 
 
-async def test_upstream_caching_headers_pass_through(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting()) as http:
-        etag = await http.get(f"{API}/etag", headers=AUTH)
-        cached = await http.get(f"{API}/cached", headers=AUTH)
+async def test_upstream_caching_headers_pass_through(serve_app: Any, auth_store: AuthStore) -> None:
+    async with _gateway(serve_app, auth_store, Counting()) as http:
+        etag = await http.get(f"{API}/etag", headers=auth_store.auth)
+        cached = await http.get(f"{API}/cached", headers=auth_store.auth)
     assert etag.headers["etag"] == '"v1"'
     assert "cache-control" not in etag.headers
     assert cached.headers.get_list("cache-control") == ["private, max-age=60"]
 
 
-async def test_hsts_only_when_enabled(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting(), hsts=True) as http:
-        for response in (await http.get(f"{API}/x", headers=AUTH), await http.get("/healthz")):
+async def test_hsts_only_when_enabled(serve_app: Any, auth_store: AuthStore) -> None:
+    async with _gateway(serve_app, auth_store, Counting(), hsts=True) as http:
+        for response in (
+            await http.get(f"{API}/x", headers=auth_store.auth),
+            await http.get("/healthz"),
+        ):
             assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
-async def test_docs_page_gets_a_csp_that_allows_exactly_its_assets(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting()) as http:
+async def test_docs_page_gets_a_csp_that_allows_exactly_its_assets(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
+    async with _gateway(serve_app, auth_store, Counting()) as http:
         response = await http.get("/docs")
     assert response.status_code == 200
     html = response.text
@@ -533,8 +553,8 @@ async def test_docs_page_gets_a_csp_that_allows_exactly_its_assets(serve_app: An
     assert response.headers["x-frame-options"] == "DENY"
 
 
-async def test_docs_and_openapi_can_be_hidden(serve_app: Any) -> None:
-    async with _gateway(serve_app, Counting(), expose_docs=False) as http:
+async def test_docs_and_openapi_can_be_hidden(serve_app: Any, auth_store: AuthStore) -> None:
+    async with _gateway(serve_app, auth_store, Counting(), expose_docs=False) as http:
         for path in ("/docs", "/openapi.json"):
             _assert_problem(await http.get(path), 404, "not_found")
         assert (await http.get("/healthz")).status_code == 200
@@ -573,37 +593,42 @@ def test_breaker_states() -> None:
 
 
 async def test_breaker_opens_refuses_without_calling_then_closes_after_a_trial(
-    serve_app: Any,
+    serve_app: Any, auth_store: AuthStore
 ) -> None:
     port = free_port()
     upstream = Counting()
     async with _gateway(
         serve_app,
+        auth_store,
         agreements_url=f"http://127.0.0.1:{port}",
         breaker_failures=2,
         breaker_open_seconds=0.3,
     ) as http:
         for _ in range(2):  # POSTs: one connect attempt each
-            failed = await http.post(f"{API}/x", json={}, headers=AUTH)
+            failed = await http.post(f"{API}/x", json={}, headers=auth_store.auth)
             _assert_problem(failed, 503, "upstream_unavailable")
             assert failed.headers["retry-after"] == str(RETRY_AFTER)
         async with serve_app(upstream.app(), port=port):
-            refused = await http.get(f"{API}/x", headers=AUTH)
+            refused = await http.get(f"{API}/x", headers=auth_store.auth)
             body = _assert_problem(refused, 503, "upstream_unavailable")
             assert "not calling" in body["detail"]
             assert _retry_after(refused) == 1  # 0.3 s left, in whole seconds
             assert upstream.requests == []
             await asyncio.sleep(0.35)
-            assert (await http.get(f"{API}/x", headers=AUTH)).status_code == 200  # the trial
-            assert (await http.get(f"{API}/x", headers=AUTH)).status_code == 200
+            assert (
+                await http.get(f"{API}/x", headers=auth_store.auth)
+            ).status_code == 200  # the trial
+            assert (await http.get(f"{API}/x", headers=auth_store.auth)).status_code == 200
     assert len(upstream.requests) == 2
 
 
-async def test_breaker_failed_trial_reopens(serve_app: Any) -> None:
-    async with _gateway(serve_app, breaker_failures=1, breaker_open_seconds=0.2) as http:
+async def test_breaker_failed_trial_reopens(serve_app: Any, auth_store: AuthStore) -> None:
+    async with _gateway(
+        serve_app, auth_store, breaker_failures=1, breaker_open_seconds=0.2
+    ) as http:
 
         async def detail() -> str:
-            response = await http.post(f"{API}/x", json={}, headers=AUTH)
+            response = await http.post(f"{API}/x", json={}, headers=auth_store.auth)
             return str(_assert_problem(response, 503, "upstream_unavailable")["detail"])
 
         assert "cannot be reached" in await detail()  # the failure that opens it
@@ -613,13 +638,17 @@ async def test_breaker_failed_trial_reopens(serve_app: Any) -> None:
         assert "not calling" in await detail()
 
 
-async def test_timeouts_count_towards_opening_the_breaker(serve_app: Any) -> None:
+async def test_timeouts_count_towards_opening_the_breaker(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
     async with _gateway(
-        serve_app, Counting(), upstream_timeout_seconds=0.2, breaker_failures=2
+        serve_app, auth_store, Counting(), upstream_timeout_seconds=0.2, breaker_failures=2
     ) as http:
         for _ in range(2):
-            _assert_problem(await http.get(f"{API}/slow", headers=AUTH), 504, "upstream_timeout")
-        refused = await http.get(f"{API}/x", headers=AUTH)
+            _assert_problem(
+                await http.get(f"{API}/slow", headers=auth_store.auth), 504, "upstream_timeout"
+            )
+        refused = await http.get(f"{API}/x", headers=auth_store.auth)
     _assert_problem(refused, 503, "upstream_unavailable")
     assert _retry_after(refused) == 10  # the default open time, all of it left
 
@@ -627,13 +656,18 @@ async def test_timeouts_count_towards_opening_the_breaker(serve_app: Any) -> Non
 # --- retries ---------------------------------------------------------------------------------
 
 
-async def test_request_that_reached_the_upstream_is_never_retried(serve_app: Any) -> None:
-    async with hang_up_server() as (url, heads), _gateway(serve_app, agreements_url=url) as http:
-        post = await http.post(f"{API}/x", json={"a": 1}, headers=AUTH)
+async def test_request_that_reached_the_upstream_is_never_retried(
+    serve_app: Any, auth_store: AuthStore
+) -> None:
+    async with (
+        hang_up_server() as (url, heads),
+        _gateway(serve_app, auth_store, agreements_url=url) as http,
+    ):
+        post = await http.post(f"{API}/x", json={"a": 1}, headers=auth_store.auth)
         _assert_problem(post, 503, "upstream_unavailable")
         assert len(heads) == 1
         # Idempotent or not: once sent, the gateway cannot know what happened; no retry.
-        get = await http.get(f"{API}/x", headers=AUTH)
+        get = await http.get(f"{API}/x", headers=auth_store.auth)
         _assert_problem(get, 503, "upstream_unavailable")
     assert [head.split(b" ", 1)[0] for head in heads] == [b"POST", b"GET"]
 
@@ -656,15 +690,15 @@ async def _with_flaky_connect(gateway: Gateway, url: str) -> FailFirstResolver:
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 async def test_idempotent_request_is_retried_once_after_a_connect_error(
-    serve_app: Any, method: str
+    serve_app: Any, method: str, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
     async with serve_together() as start:
         upstream_url = await start(upstream.app())
-        gateway = create_app(_settings())
+        gateway = create_app(_settings(auth_store))
         resolver = await _with_flaky_connect(gateway, upstream_url)
         async with httpx.AsyncClient(base_url=await start(gateway), timeout=10) as http:
-            response = await http.request(method, f"{API}/x", headers=AUTH)
+            response = await http.request(method, f"{API}/x", headers=auth_store.auth)
     assert response.status_code == 200, response.text
     assert resolver.calls == 2
     assert upstream.requests == [(method, f"{API}/x", 0)]
@@ -672,19 +706,23 @@ async def test_idempotent_request_is_retried_once_after_a_connect_error(
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
 async def test_non_idempotent_request_is_not_retried_after_a_connect_error(
-    serve_app: Any, method: str
+    serve_app: Any, method: str, auth_store: AuthStore
 ) -> None:
     upstream = Counting()
     async with serve_together() as start:
         upstream_url = await start(upstream.app())
-        gateway = create_app(_settings())
+        gateway = create_app(_settings(auth_store))
         resolver = await _with_flaky_connect(gateway, upstream_url)
         async with httpx.AsyncClient(base_url=await start(gateway), timeout=10) as http:
-            response = await http.request(method, f"{API}/x", json={"a": 1}, headers=AUTH)
+            response = await http.request(
+                method, f"{API}/x", json={"a": 1}, headers=auth_store.auth
+            )
             _assert_problem(response, 503, "upstream_unavailable")
             assert upstream.requests == []
             # The next call connects: the failure was the connect, not the service.
-            assert (await http.request(method, f"{API}/x", headers=AUTH)).status_code == 200
+            assert (
+                await http.request(method, f"{API}/x", headers=auth_store.auth)
+            ).status_code == 200
     assert resolver.calls == 2
 
 
@@ -692,16 +730,16 @@ async def test_non_idempotent_request_is_not_retried_after_a_connect_error(
 
 
 async def test_unexpected_gateway_error_is_a_generic_500_problem(
-    serve_app: Any, capsys: pytest.CaptureFixture[str]
+    serve_app: Any, capsys: pytest.CaptureFixture[str], auth_store: AuthStore
 ) -> None:
     def broken(*_args: Any, **_kwargs: Any) -> str:
         raise RuntimeError("secret-internal-detail at /srv/keys/private.pem")
 
     async with serve_together() as start:
-        gateway = create_app(_settings())
+        gateway = create_app(_settings(auth_store))
         gateway.signer.mint = broken  # type: ignore[method-assign]
         async with httpx.AsyncClient(base_url=await start(gateway), timeout=10) as http:
-            response = await http.get(f"{API}/x", headers=AUTH)
+            response = await http.get(f"{API}/x", headers=auth_store.auth)
     body = _assert_problem(response, 500, "internal_error")
     assert "secret" not in response.text
     assert "Traceback" not in response.text
@@ -713,9 +751,12 @@ async def test_unexpected_gateway_error_is_a_generic_500_problem(
     assert "secret-internal-detail" in capsys.readouterr().out
 
 
-async def test_upstream_internals_are_not_leaked(serve_app: Any) -> None:
-    async with hang_up_server() as (url, _), _gateway(serve_app, agreements_url=url) as http:
-        response = await http.get(f"{API}/x", headers=AUTH)
+async def test_upstream_internals_are_not_leaked(serve_app: Any, auth_store: AuthStore) -> None:
+    async with (
+        hang_up_server() as (url, _),
+        _gateway(serve_app, auth_store, agreements_url=url) as http,
+    ):
+        response = await http.get(f"{API}/x", headers=auth_store.auth)
     _assert_problem(response, 503, "upstream_unavailable")
     for leak in ("127.0.0.1", url, "Disconnected", "aiohttp", "Traceback"):
         assert leak not in response.text

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +21,6 @@ from gateway.settings import Settings as GatewaySettings
 from placements.settings import Settings as PlacementsSettings
 from pydantic_settings import BaseSettings
 from supervisors.settings import Settings as SupervisorsSettings
-from vfu_common.identity import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -54,6 +52,7 @@ REQUIRED_GATEWAY_VARS = (
     "PLACEMENTS_URL",
     "SUPERVISORS_URL",
     "INTERNAL_PRIVATE_KEY_FILE",
+    "DATABASE_URL",
 )
 
 
@@ -189,17 +188,11 @@ def test_required_environment_variables_are_set(compose: dict[str, Any], name: s
     assert not missing, f"{name} lacks {sorted(missing)}"
 
 
-def test_dev_api_keys_are_a_json_mapping_of_fake_keys(compose: dict[str, Any]) -> None:
-    keys = json.loads(environment(compose["services"][GATEWAY])["GATEWAY_DEV_API_KEYS"])
-    assert isinstance(keys, dict)
-    assert keys
-    for key, identity in keys.items():
-        assert key.startswith("dev-"), f"{key!r} does not look like a development key"
-        assert set(identity) == {"organisation_id", "roles", "name"}
-        uuid.UUID(identity["organisation_id"])
-        assert isinstance(identity["roles"], list)
-        assert identity["roles"]
-        assert set(identity["roles"]) <= ROLES, f"{key!r} has unknown roles"
+def test_no_credentials_are_configured_in_the_compose_file(compose: dict[str, Any]) -> None:
+    """Callers are registered in the gateway's store with `vfu`, never in configuration."""
+    env = environment(compose["services"][GATEWAY])
+    assert not [name for name in env if "API_KEY" in name or "SECRET" in name]
+    assert "vfu clients create" in COMPOSE_FILE.read_text()
 
 
 # (d) the wiring between containers
@@ -229,7 +222,7 @@ def test_nats_url_is_the_nats_service(compose: dict[str, Any], name: str) -> Non
     assert url.port == 4222
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", DEPLOYABLES)
 def test_database_url_is_a_database_created_by_init_sql(compose: dict[str, Any], name: str) -> None:
     postgres = environment(compose["services"]["postgres"])
     url = urlsplit(environment(compose["services"][name])[f"{name.upper()}_DATABASE_URL"])
@@ -238,7 +231,7 @@ def test_database_url_is_a_database_created_by_init_sql(compose: dict[str, Any],
     assert url.scheme == "postgresql+asyncpg"
     assert url.hostname == "postgres"
     assert url.port == 5432
-    assert database == name, "one database per service, named after it"
+    assert database == name, "one database per service (and the gateway), named after it"
     assert database in databases, f"init.sql creates {sorted(databases)}, not {database}"
     assert url.username == postgres["POSTGRES_USER"]
     assert url.password == postgres["POSTGRES_PASSWORD"]
@@ -255,7 +248,8 @@ def test_start_order_and_keys(compose: dict[str, Any], name: str) -> None:
     services = compose["services"]
     service = services[name]
     if name == GATEWAY:
-        expected = {other: "service_healthy" for other in SERVICES}
+        # The services, and PostgreSQL for the gateway's own store.
+        expected = {other: "service_healthy" for other in (*SERVICES, "postgres")}
         key_file = environment(service)["GATEWAY_INTERNAL_PRIVATE_KEY_FILE"]
     else:
         expected = {"postgres": "service_healthy", "nats": "service_healthy"}
@@ -304,4 +298,4 @@ def test_dockerfile_is_multi_stage_and_runs_as_non_root(compose: dict[str, Any],
 def test_command_runs_the_service_module(compose: dict[str, Any], name: str) -> None:
     command = command_of(compose["services"][name])
     assert module_of(command) == name
-    assert ("--migrate" in command) is (name != GATEWAY), "services migrate, the gateway not"
+    assert "--migrate" in command, "every deployable migrates its database on start"

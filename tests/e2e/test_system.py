@@ -8,6 +8,9 @@ from their own projections through the gateway.
 from __future__ import annotations
 
 import os
+import stat
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
@@ -15,7 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from vfu_common.devrun.launcher import SERVICES, LaunchConfig, Launcher
+from vfu_common.devrun.demo import development_grants
+from vfu_common.devrun.launcher import (
+    DATABASES,
+    SERVICES,
+    LaunchConfig,
+    Launcher,
+    fetch_access_token,
+)
 from vfu_common.devrun.processes import free_port
 from vfu_common.testing_db import create_postgres_database, drop_postgres_database
 
@@ -25,13 +35,14 @@ PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_urls(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
-    """No URLs (SQLite files in the data directory), or one fresh PostgreSQL database each."""
+    """No URLs (SQLite files in the data directory), or one fresh PostgreSQL database each
+    for the services and the gateway's store."""
     if request.param == "sqlite":
         yield {}
         return
     if not PG_SERVER:
         pytest.skip("VFU_TEST_DATABASE_URL not set")
-    urls = {name: await create_postgres_database(PG_SERVER) for name in SERVICES}
+    urls = {name: await create_postgres_database(PG_SERVER) for name in DATABASES}
     try:
         yield urls
     finally:
@@ -120,6 +131,43 @@ def test_demo_data_and_docs_are_served(system: Launcher) -> None:
             f"{system.config.gateway_url}/api/v1/agreements/organisations/x"
         )
         assert unauthenticated.status_code == 401
+    _demo_credentials_work_and_revocation_reaches_the_gateway(system)
+
+
+def _demo_credentials_work_and_revocation_reaches_the_gateway(system: Launcher) -> None:
+    """Every demo grant authenticates; ``vfu clients revoke`` on the launcher's store bites."""
+    assert stat.S_IMODE(system.credentials_file.stat().st_mode) == 0o600
+    audit = f"{system.config.gateway_url}/api/v1/agreements/audit"
+    keys = system.keys_by_name()
+    assert set(keys) == set(development_grants_by_name())
+    assert keys["student portal"].startswith("vfu_pk_")
+    for name, key in keys.items():
+        answer = httpx.get(audit, headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code != 401, (name, answer.text)
+    admin = system.credentials["clients"]["platform admin"]
+    token, expires_in = fetch_access_token(
+        system.config.gateway_url, admin["client_id"], admin["client_secret"]
+    )
+    assert 0 < expires_in <= 900
+    headers = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(audit, headers=headers).status_code == 200
+
+    revoked = subprocess.run(
+        [sys.executable, "-m", "gateway.admin", "clients", "revoke", admin["client_id"]],
+        env=system.gateway_env(system.config.data_dir / "keys" / "internal_private.pem"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    deadline = time.monotonic() + 20  # the gateway reloads revocations every 10 s
+    while httpx.get(audit, headers=headers).status_code != 401:
+        assert time.monotonic() < deadline, "a revoked client's token still works"
+        time.sleep(0.2)
+
+
+def development_grants_by_name() -> set[str]:
+    return {str(grant["name"]) for grant in development_grants().values()}
 
 
 def _coverage_once_projected(
@@ -145,7 +193,7 @@ def test_tripartite_agreement_signed_by_each_party_reaches_placements(system: La
     )
     outsider = system.key_named("Region Örebro län")
     ids = {
-        name: system.dev_keys[system.key_named(name)]["organisation_id"]
+        name: system.grants()[name]["organisation_id"]
         for name in ("Region Uppsala", "Uppsala kommun", "Uppsala universitet")
     }
     today = date.today()
@@ -201,7 +249,7 @@ def test_tripartite_agreement_signed_by_each_party_reaches_placements(system: La
 def test_demo_agreements_are_active_and_projected(system: Launcher) -> None:
     university = system.key_named("Örebro universitet")
     ids = {
-        name: system.dev_keys[system.key_named(name)]["organisation_id"]
+        name: system.grants()[name]["organisation_id"]
         for name in ("Region Örebro län", "Örebro universitet")
     }
     today = date.today()

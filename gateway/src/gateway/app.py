@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
+from vfu_common.db import Database
 from vfu_common.errors import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_BASE,
@@ -21,7 +22,8 @@ from vfu_common.identity import InternalTokenSigner, Principal
 from vfu_common.logging import configure_logging, current_request_id
 from vfu_common.web.middleware import RequestContextMiddleware, header
 
-from gateway.auth import DevKeyAuthenticator
+from gateway.auth.authenticator import Authenticator, AuthStoreUnavailableError
+from gateway.auth.oauth import TokenEndpoint
 from gateway.breaker import CircuitBreaker
 from gateway.cors import CorsPolicy
 from gateway.limits import RateLimiter, retry_after_header
@@ -42,7 +44,11 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signer = InternalTokenSigner(settings.private_key_pem())
-        self.authenticator = DevKeyAuthenticator.from_settings(settings)
+        # A small pool: the gateway reads its store only on token requests, API key cache
+        # misses and the periodic key reload, never per proxied token-bearing request.
+        self.db = Database(settings.database_url, pool_size=4)
+        self.authenticator = Authenticator(settings, self.db)
+        self.token_endpoint = TokenEndpoint(self.db, self.authenticator.issuer)
         self.upstreams = {
             name: Upstream(
                 name,
@@ -88,19 +94,24 @@ class Gateway:
             return
         # RequestContextMiddleware has validated or generated the id and bound it.
         request_id = current_request_id() or ""
-        principal = self.authenticator.authenticate(header(scope, b"authorization"), request_id)
+        authorization = header(scope, b"authorization")
+        try:
+            principal = await self.authenticator.authenticate(authorization, request_id)
+        except AuthStoreUnavailableError:
+            await send_problem(
+                send,
+                503,
+                "auth_unavailable",
+                "Authentication unavailable",
+                "The gateway cannot check this credential now; try again shortly.",
+                headers=[(b"retry-after", str(self.settings.retry_after_seconds).encode())],
+            )
+            return
         # Limited before a failed authentication is answered, so guessing keys is slow too.
         if not await self._admit(scope, send, principal):
             return
         if principal is None:
-            await send_problem(
-                send,
-                401,
-                "unauthenticated",
-                "Unauthenticated",
-                "Send Authorization: Bearer <API key>.",
-                headers=[(b"www-authenticate", b'Bearer realm="vfu"')],
-            )
+            await _unauthenticated(send, presented=bool(authorization))
             return
         await forward(
             upstream,
@@ -143,11 +154,14 @@ class Gateway:
 
         @asynccontextmanager
         async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+            await gateway.authenticator.start()
             try:
                 yield
             finally:
+                await gateway.authenticator.stop()
                 for upstream in gateway.upstreams.values():
                     await upstream.close()
+                await gateway.db.dispose()
 
         api = FastAPI(
             title="VFU gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
@@ -164,6 +178,19 @@ class Gateway:
             async def docs() -> HTMLResponse:
                 return HTMLResponse(DOCS_HTML)
 
+        @api.post("/oauth/token", include_in_schema=False)
+        async def token(request: Request) -> JSONResponse:
+            return await gateway.token_endpoint(request)
+
+        @api.get("/.well-known/jwks.json", include_in_schema=False)
+        async def jwks() -> JSONResponse:
+            # Short enough that a verifier caching it sees a new key before it signs
+            # (rotation pre-publishes keys for a minute: ADR 13).
+            return JSONResponse(
+                gateway.authenticator.keys.jwks(),
+                headers={"Cache-Control": "public, max-age=30"},
+            )
+
         @api.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
             return {"status": "ok"}
@@ -171,6 +198,9 @@ class Gateway:
         @api.get("/readyz", include_in_schema=False)
         async def readyz(_request: Request) -> JSONResponse:
             checks = {name: await _probe(upstream) for name, upstream in gateway.upstreams.items()}
+            # Not the database: tokens verify without it, so its outage must not take every
+            # replica out of the balancer; only token issuance and API key misses need it.
+            checks["signing_key"] = "ok" if gateway.authenticator.ready else "none active"
             if all(v == "ok" for v in checks.values()):
                 return JSONResponse({"status": "ready", "checks": checks})
             body: dict[str, Any] = {
@@ -196,6 +226,19 @@ async def _probe(upstream: Upstream) -> str:
             return "ok" if response.status == 200 else f"status {response.status}"
     except (aiohttp.ClientError, TimeoutError) as exc:
         return f"unreachable: {type(exc).__name__}"
+
+
+async def _unauthenticated(send: Send, *, presented: bool) -> None:
+    # RFC 6750 §3.1: a credential that was sent but refused is an invalid_token.
+    challenge = b'Bearer realm="vfu", error="invalid_token"' if presented else b'Bearer realm="vfu"'
+    await send_problem(
+        send,
+        401,
+        "unauthenticated",
+        "Unauthenticated",
+        "Send Authorization: Bearer <access token from POST /oauth/token, or portal API key>.",
+        headers=[(b"www-authenticate", challenge)],
+    )
 
 
 def create_app(settings: Settings | None = None) -> Gateway:

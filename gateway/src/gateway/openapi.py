@@ -9,6 +9,7 @@ from typing import Any
 
 from vfu_common.identity import INTERNAL_HEADER
 
+from gateway.auth.grants import GRANTABLE_ROLES
 from gateway.proxy import Upstream
 
 _log = logging.getLogger(__name__)
@@ -72,10 +73,26 @@ def merge_documents(
         "components": {
             "schemas": {},
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Development API key"}
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "OAuth2 client credentials (RFC 6749 §4.4); the scope "
+                    "optionally narrows the token to some of the client's roles.",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": "/oauth/token",
+                            "scopes": {role: f"act as {role}" for role in sorted(GRANTABLE_ROLES)},
+                        }
+                    },
+                },
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An access token from POST /oauth/token, or a student "
+                    "portal's API key (vfu_pk_...)",
+                },
             },
         },
-        "security": [{"bearer": []}],
+        "security": [{"oauth2": []}, {"bearer": []}],
         "tags": [],
     }
     schemas: dict[str, Any] = merged["components"]["schemas"]

@@ -18,6 +18,28 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stop
 
 
+def demo_credentials(launcher: Launcher) -> str:
+    """The demo OAuth clients and portal key, and how to use them, for the terminal."""
+    gateway = launcher.config.gateway_url
+    clients = launcher.credentials.get("clients", {})
+    lines = [f"  demo OAuth clients (secrets also in {launcher.credentials_file}):"]
+    for name, client in clients.items():
+        roles = ",".join(client["roles"])
+        lines.append(f"    {name:<20} {roles:<11} {client['client_id']}  {client['client_secret']}")
+    for name, key in launcher.credentials.get("api_keys", {}).items():
+        lines.append(f"  {name} API key (role portal): {key['api_key']}")
+    admin = clients.get("platform admin")
+    if admin:
+        lines += [
+            "  get a short-lived access token and call the API with it:",
+            f"    TOKEN=$(curl -s -u '{admin['client_id']}:{admin['client_secret']}' "
+            f"-d grant_type=client_credentials {gateway}/oauth/token | "
+            """python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')""",
+            f'    curl -s -H "Authorization: Bearer $TOKEN" {gateway}/api/v1/agreements/audit',
+        ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     """Start, print where to reach the system, wait for Ctrl-C, stop every child."""
     config = LaunchConfig.from_env()
@@ -33,11 +55,9 @@ def main() -> int:
   API docs  {config.gateway_url}/docs
   OpenAPI   {config.gateway_url}/openapi.json
   logs      {launcher.log_dir}/
-  development API keys (send as 'Authorization: Bearer <key>'):""",
+{demo_credentials(launcher)}""",
             flush=True,
         )
-        for key, value in launcher.dev_keys.items():
-            print(f"    {key}  roles={','.join(value['roles'])}  ({value['name']})")  # type: ignore[arg-type]
         print("[vfu] press Ctrl-C to stop", flush=True)
         while True:
             exited = launcher.exited()

@@ -3,28 +3,41 @@
 ``make run`` calls ``python -m vfu_common.devrun``; the end-to-end tests use the same
 ``Launcher`` with free ports and a temporary data directory, so what the tests start is
 what a developer starts.
+
+On first start the gateway's store gets one OAuth client per development grant and an
+API key for the student portal (``vfu dev-credentials``); their secrets are kept in
+``<data>/dev_credentials.json``. ``key_named`` turns a grant's name into a bearer value:
+the portal's API key, or an access token fetched from the gateway's ``/oauth/token``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-import secrets
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from vfu_common.devrun.demo import development_grants
 from vfu_common.devrun.processes import NatsServer, spawn, terminate
 from vfu_common.keys import ensure_keypair
 
 SERVICES = ("agreements", "placements", "supervisors")
-_ENV_PREFIX = {name: name.upper() + "_" for name in SERVICES}
+GATEWAY = "gateway"
+# Everything with a database of its own: the services and the gateway's auth store.
+DATABASES = (*SERVICES, GATEWAY)
+_ENV_PREFIX = {name: name.upper() + "_" for name in DATABASES}
+DEV_CREDENTIALS_FILE = "dev_credentials.json"
+# A cached access token is fetched again when it has less than this left.
+TOKEN_RENEW_SECONDS = 60
 
 
 @dataclass
@@ -59,7 +72,7 @@ class LaunchConfig:
         base.postgres_url = env.get("VFU_POSTGRES_URL") or None
         base.database_urls = {
             name: env[f"{_ENV_PREFIX[name]}DATABASE_URL"]
-            for name in SERVICES
+            for name in DATABASES
             if env.get(f"{_ENV_PREFIX[name]}DATABASE_URL")
         }
         base.demo = env.get("DEMO", "1") != "0"
@@ -84,7 +97,9 @@ class Launcher:
         self.nats: NatsServer | None = None
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
-        self.dev_keys: dict[str, dict[str, object]] = {}
+        # {"clients": {grant name: {...client_secret}}, "api_keys": {grant name: {...}}}
+        self.credentials: dict[str, dict[str, dict[str, Any]]] = {}
+        self._tokens: dict[str, tuple[str, float]] = {}
 
     def _say(self, message: str) -> None:
         if not self.quiet:
@@ -102,7 +117,7 @@ class Launcher:
         return f"nats://127.0.0.1:{self.config.nats_port}"
 
     def database_url(self, service: str) -> str:
-        """A service's database: PostgreSQL when configured, else a SQLite file."""
+        """A service's (or the gateway's) database: PostgreSQL when configured, else SQLite."""
         if service in self.config.database_urls:
             return self.config.database_urls[service]
         if self.config.postgres_url:
@@ -119,12 +134,12 @@ class Launcher:
             f"{prefix}INTERNAL_PUBLIC_KEY_FILE": str(public_key),
         }
 
-    def gateway_env(self, private_key: Path, dev_keys_file: Path) -> dict[str, str]:
-        """The environment of the gateway process."""
+    def gateway_env(self, private_key: Path) -> dict[str, str]:
+        """The environment of the gateway process (and of its ``vfu`` commands)."""
         env = {
             **os.environ,
             "GATEWAY_INTERNAL_PRIVATE_KEY_FILE": str(private_key),
-            "GATEWAY_DEV_API_KEYS_FILE": str(dev_keys_file),
+            "GATEWAY_DATABASE_URL": self.database_url(GATEWAY),
         }
         for name in SERVICES:
             port = self.config.service_ports[name]
@@ -138,10 +153,9 @@ class Launcher:
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         private_key, public_key = ensure_keypair(cfg.data_dir / "keys")
-        dev_keys_file = self._ensure_dev_keys()
         self._start_nats()
         self._create_postgres_databases()
-        self._migrate(public_key)
+        self._migrate(public_key, private_key)
         for name in SERVICES:
             self._spawn(
                 name,
@@ -159,7 +173,7 @@ class Launcher:
         self._spawn(
             "gateway",
             [sys.executable, "-m", "gateway", "--host", cfg.host, "--port", str(cfg.gateway_port)],
-            self.gateway_env(private_key, dev_keys_file),
+            self.gateway_env(private_key),
         )
         self._wait_ready()
         if fresh and cfg.demo:
@@ -168,29 +182,62 @@ class Launcher:
             self._say("loading demo data (DEMO=0 skips this)")
             load_demo(cfg.gateway_url, self.keys_by_name(), say=self._say)
 
+    @property
+    def credentials_file(self) -> Path:
+        """Where the demo clients' secrets and the portal's API key are kept."""
+        return self.config.data_dir / DEV_CREDENTIALS_FILE
+
     def admin_key(self) -> str:
-        """The development key with the admin role."""
+        """A bearer value with the admin role (an access token)."""
         return self.key_named("platform admin")
 
+    def grants(self) -> dict[str, dict[str, Any]]:
+        """Each development grant by name: ``{name, organisation_id, roles}``."""
+        return {
+            name: {
+                "name": name,
+                "organisation_id": client["organisation_id"],
+                "roles": client["roles"],
+            }
+            for name, client in self.credentials.get("clients", {}).items()
+        }
+
     def keys_by_name(self) -> dict[str, str]:
-        """Development keys by the name of their grant."""
-        return {str(grant["name"]): key for key, grant in self.dev_keys.items()}
+        """A bearer value for every development grant, by the grant's name."""
+        return {name: self.key_named(name) for name in self.grants()}
 
     def key_named(self, name: str) -> str:
-        """The development key whose grant has this name."""
-        return next(key for key, grant in self.dev_keys.items() if grant["name"] == name)
+        """A value for ``Authorization: Bearer`` acting as the grant called ``name``.
 
-    def _ensure_dev_keys(self) -> Path:
-        path = self.config.data_dir / "dev_api_keys.json"
-        if not path.exists():
-            keys = {
-                f"dev-{slug}-{secrets.token_urlsafe(12)}": grant
-                for slug, grant in development_grants().items()
-            }
-            path.write_text(json.dumps(keys, indent=2, ensure_ascii=False))
-            path.chmod(0o600)
-        self.dev_keys = json.loads(path.read_text())
-        return path
+        The student portal's API key; for every other grant an access token of its OAuth
+        client, fetched from the running gateway and reused until shortly before expiry.
+        """
+        api_key = self.credentials.get("api_keys", {}).get(name)
+        if api_key is not None:
+            return str(api_key["api_key"])
+        client = self.credentials.get("clients", {}).get(name)
+        if client is None:
+            raise KeyError(f"no development grant named {name!r}")
+        cached = self._tokens.get(name)
+        if cached is not None and cached[1] - time.monotonic() > TOKEN_RENEW_SECONDS:
+            return cached[0]
+        token, expires_in = fetch_access_token(
+            self.config.gateway_url, client["client_id"], client["client_secret"]
+        )
+        self._tokens[name] = (token, time.monotonic() + expires_in)
+        return token
+
+    @property
+    def dev_keys(self) -> dict[str, dict[str, Any]]:
+        """Bearer value → its grant, the shape of the development keys this replaced.
+
+        Kept for callers written against them (``dev_keys[key_named(n)]["organisation_id"]``).
+        """
+        return {self.key_named(name): grant for name, grant in self.grants().items()}
+
+    def _load_dev_credentials(self) -> None:
+        self.credentials = json.loads(self.credentials_file.read_text())
+        self._tokens.clear()
 
     def _start_nats(self) -> None:
         if self.config.external_nats_url:
@@ -206,23 +253,30 @@ class Launcher:
             return
         from vfu_common.devrun.postgres import ensure_databases
 
-        ensure_databases(self.config.postgres_url, [f"vfu_{name}" for name in SERVICES])
+        ensure_databases(self.config.postgres_url, [f"vfu_{name}" for name in DATABASES])
 
-    def _migrate(self, public_key: Path) -> None:
-        # In parallel: each migration is a Python start-up plus a few statements.
+    def _migrate(self, public_key: Path, private_key: Path) -> None:
+        # In parallel: each migration is a Python start-up plus a few statements. The
+        # gateway's process also makes the demo clients and portal key on first start
+        # (`vfu dev-credentials`), from the grants on its stdin.
         running = {}
         for name in SERVICES:
             self._say(f"migrating {name} ({self.database_url(name).split('://')[0]})")
-            running[name] = subprocess.Popen(
-                [sys.executable, "-m", name, "--migrate-only"],
-                env=self.service_env(name, public_key),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+            running[name] = _start(
+                [sys.executable, "-m", name, "--migrate-only"], self.service_env(name, public_key)
             )
+        self._say(f"migrating {GATEWAY} ({self.database_url(GATEWAY).split('://')[0]})")
+        out = str(self.credentials_file)
+        running[GATEWAY] = _start(
+            [sys.executable, "-m", "gateway.admin", "dev-credentials", "--migrate", "--out", out],
+            self.gateway_env(private_key),
+            stdin=json.dumps(development_grants()).encode(),
+        )
         for name, proc in running.items():
             _, stderr = proc.communicate()
             if proc.returncode != 0:
                 raise RuntimeError(f"migrating {name} failed:\n{stderr.decode()[-2000:]}")
+        self._load_dev_credentials()
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
@@ -280,6 +334,39 @@ class Launcher:
             self.nats.stop()
         for log in self._logs:
             log.close()
+
+
+def _start(args: list[str], env: dict[str, str], *, stdin: bytes = b"") -> subprocess.Popen[bytes]:
+    """A child whose output is collected and which reads ``stdin`` (from a file, so that
+    nothing waits on a pipe until the parent gets round to it)."""
+    with tempfile.TemporaryFile() as source:
+        source.write(stdin)
+        source.seek(0)
+        return subprocess.Popen(
+            args, env=env, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+
+def fetch_access_token(gateway_url: str, client_id: str, secret: str) -> tuple[str, int]:
+    """(access token, seconds it lives) from the gateway's client credentials grant."""
+    # RFC 6749 §2.3.1: id and secret are form-encoded before they go into Basic.
+    basic = f"{urllib.parse.quote_plus(client_id)}:{urllib.parse.quote_plus(secret)}"
+    request = urllib.request.Request(  # noqa: S310 - the local gateway
+        f"{gateway_url}/oauth/token",
+        data=b"grant_type=client_credentials",
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(basic.encode()).decode(),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        raise RuntimeError(f"token request for {client_id} gave {exc.code}: {detail}") from exc
+    return str(body["access_token"]), int(body["expires_in"])
 
 
 def _http_ok(url: str) -> bool:
