@@ -11,7 +11,7 @@ MANIFESTS := uv.lock pyproject.toml libs/vfu_common/pyproject.toml gateway/pypro
 	services/agreements/pyproject.toml services/placements/pyproject.toml \
 	services/supervisors/pyproject.toml
 
-.PHONY: run test lint typecheck pytest bench env clean
+.PHONY: run test lint typecheck pytest bench fuzz env clean
 
 run: env ## start NATS, the three services and the gateway (Ctrl-C stops all)
 	$(BIN)/python -m vfu_common.devrun
@@ -32,6 +32,15 @@ pytest: env
 bench: env ## benchmarks (on demand, not part of test)
 	$(BIN)/python bench/gateway_overhead.py
 	$(BIN)/python bench/event_latency.py
+	$(BIN)/python bench/booking_throughput.py
+	$(BIN)/python bench/search_latency.py
+
+# Examples per operation, role and mode (valid/invalid data); CI's pytest run uses 2.
+FUZZ_EXAMPLES ?= 50
+
+fuzz: env ## a long schemathesis run against the whole system (on demand, not part of test)
+	VFU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/api/test_schemathesis.py \
+		--timeout=0 $(PYTEST_ARGS)
 
 env: $(VENV)/.synced
 

@@ -6,9 +6,11 @@ from fastapi import FastAPI
 from vfu_common.projections.organisations import projection_router
 from vfu_common.service import ServiceDefinition, create_service_app
 
+from placements.access_matrix import ACCESS
 from placements.bookings.endpoints import router as bookings_router
 from placements.coverage.endpoints import router as coverage_router
 from placements.imports.endpoints import router as imports_router
+from placements.lifecycle.runner import run_lifecycle
 from placements.offers.endpoints import router as offers_router
 from placements.search.endpoints import router as search_router
 from placements.settings import Settings
@@ -17,6 +19,7 @@ from placements.units.endpoints import router as units_router
 
 DEFINITION = ServiceDefinition(
     name="placements",
+    access=ACCESS,
     title="VFU placements",
     description=__doc__ or "",
     routers=[
@@ -30,6 +33,7 @@ DEFINITION = ServiceDefinition(
         search_router,
     ],
     subscriptions=SUBSCRIPTIONS,
+    background=[run_lifecycle],
 )
 
 

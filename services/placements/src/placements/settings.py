@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from vfu_common.settings import BaseServiceSettings
 
@@ -13,3 +14,11 @@ class Settings(BaseServiceSettings):
 
     service_name: str = "placements"
     database_url: str = "sqlite+aiosqlite:///./data/placements.db"
+    lifecycle_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often placements are started and completed by their dates",
+    )
+    lifecycle_enabled: bool = Field(
+        default=True, description="Run the date-driven placement lifecycle in this process"
+    )

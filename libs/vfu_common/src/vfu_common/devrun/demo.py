@@ -6,13 +6,12 @@ demo agreements (a tripartite Uppsala agreement, a bilateral Örebro one).
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from vfu_common.devrun.demo_placements import load_placement_demo
+from vfu_common.devrun.http import request_json
 from vfu_common.reference import organisation_id_for_number
 
 
@@ -76,17 +75,8 @@ DEMO_ORGANISATIONS = [
 
 
 def _post(url: str, key: str, body: Mapping[str, object]) -> tuple[int, dict[str, object]]:
-    request = urllib.request.Request(  # noqa: S310 - the local gateway
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
+    status, answer = request_json("POST", url, key, body)
+    return status, answer if isinstance(answer, dict) else {"answer": answer}
 
 
 def _org_id(name: str) -> str:
@@ -105,6 +95,9 @@ def demo_agreements(today: date) -> list[dict[str, Any]]:
     )
     orebro, oru = _org_id("Region Örebro län"), _org_id("Örebro universitet")
     term = _next_term(today)
+    # In force since the academic year before this one, so the demo's placements in
+    # progress and completed ones are covered too.
+    since = date(today.year - 1, 8, 1)
     until = today.replace(year=today.year + 3)
     return [
         {
@@ -117,7 +110,7 @@ def demo_agreements(today: date) -> list[dict[str, Any]]:
             ],
             "programmes": ["sjukskoterskeprogrammet"],
             "professions": ["sjukskoterska"],
-            "valid_from": today.isoformat(),
+            "valid_from": since.isoformat(),
             "valid_to": until.isoformat(),
             "notice_period_months": 6,
             "supervision_requirement_level": "basic",
@@ -156,7 +149,7 @@ def demo_agreements(today: date) -> list[dict[str, Any]]:
             ],
             "programmes": ["lakarprogrammet"],
             "professions": ["lakare"],
-            "valid_from": today.isoformat(),
+            "valid_from": since.isoformat(),
             "valid_to": until.isoformat(),
             "notice_period_months": 12,
             "supervision_requirement_level": "basic",
@@ -221,3 +214,4 @@ def load_demo(gateway_url: str, keys: Mapping[str, str], *, say: Callable[[str],
     for agreement in demo_agreements(date.today()):
         agreement_id = _sign_into_force(api, keys, agreement)
         say(f"demo: agreement {agreement_id} active: {agreement['title']}")
+    load_placement_demo(gateway_url, keys, org_id=_org_id, say=say)

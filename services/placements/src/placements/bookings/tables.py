@@ -38,7 +38,13 @@ _INDEXES: Final = {
     "ix_bookings_university": ("university_id", "id"),
     "ix_bookings_provider": ("provider_id", "id"),
 }
+# Added by migration 0005: what the lifecycle scheduler and the agreement watch look up.
+_LATER_INDEXES: Final = {
+    "ix_bookings_status_start": ("status", "start_date"),
+    "ix_bookings_agreement": ("agreement_id",),
+}
 STUDENT_ID_LENGTH: Final = 64
+NOTE_LENGTH: Final = 500
 
 
 def _check(sql: str, name: str) -> CheckConstraint:
@@ -91,6 +97,14 @@ def _columns() -> list[Any]:
     ]
 
 
+def _later_columns() -> list[Any]:
+    """Columns added after migration 0004 (so 0004 keeps creating exactly its table)."""
+    return [
+        # The university's note to the provider (practical details, not personal data).
+        Column("note", String(NOTE_LENGTH), nullable=True),
+    ]
+
+
 def _student_columns() -> list[Any]:
     return [
         Column("booking_id", Uuid, primary_key=True),
@@ -103,9 +117,9 @@ def _student_columns() -> list[Any]:
     ]
 
 
-bookings = Table(TABLE, metadata, *_columns())
+bookings = Table(TABLE, metadata, *_columns(), *_later_columns())
 booking_students = Table(STUDENTS_TABLE, metadata, *_student_columns())
-for _name, _cols in _INDEXES.items():
+for _name, _cols in (_INDEXES | _LATER_INDEXES).items():
     Index(_name, *(bookings.c[c] for c in _cols))
 
 
@@ -115,6 +129,22 @@ def create_bookings_tables(op: Any) -> None:
     for name, cols in _INDEXES.items():
         op.create_index(name, TABLE, list(cols))
     op.create_table(STUDENTS_TABLE, *_student_columns())
+
+
+def add_booking_note_and_lookups(op: Any) -> None:
+    """Migration 0005: the note column and the lifecycle and agreement-watch indexes."""
+    for column in _later_columns():
+        op.add_column(TABLE, column)
+    for name, cols in _LATER_INDEXES.items():
+        op.create_index(name, TABLE, list(cols))
+
+
+def drop_booking_note_and_lookups(op: Any) -> None:
+    """Undo migration 0005."""
+    for name in _LATER_INDEXES:
+        op.drop_index(name, table_name=TABLE)
+    for column in _later_columns():
+        op.drop_column(TABLE, column.name)
 
 
 def drop_bookings_tables(op: Any) -> None:

@@ -51,11 +51,19 @@ _INDEXES: Final = {
 }
 
 
+# Every offer past draft was published once; migration 0004 said exactly that, but a
+# draft may also be withdrawn without ever being published, so migration 0006 lets a
+# withdrawn offer have no published_at.
+_PUBLISHED_AT_SET: Final = "published_at_set"
+_PUBLISHED_AT_RULE_0004: Final = "status = 'draft' OR published_at IS NOT NULL"
+PUBLISHED_AT_RULE: Final = "status IN ('draft', 'withdrawn') OR published_at IS NOT NULL"
+
+
 def _check(sql: str, name: str) -> CheckConstraint:
     return CheckConstraint(sql, name=conv(f"ck_capacity_offers_{name}"))
 
 
-def _columns() -> list[Any]:
+def _columns(published_at_rule: str = PUBLISHED_AT_RULE) -> list[Any]:
     return [
         Column("id", Uuid, primary_key=True),
         Column("unit_id", Uuid, nullable=False),
@@ -101,7 +109,7 @@ def _columns() -> list[Any]:
         _check(one_of("visibility", VISIBILITIES), "visibility_known"),
         _check(one_of("status", OFFER_STATUSES), "status_known"),
         _check(one_of("care_setting", CARE_SETTINGS), "care_setting_known"),
-        _check("status = 'draft' OR published_at IS NOT NULL", "published_at_set"),
+        _check(published_at_rule, _PUBLISHED_AT_SET),
         _check("version >= 1", "version_positive"),
     ]
 
@@ -112,10 +120,32 @@ for _name, _cols in _INDEXES.items():
 
 
 def create_offers_table(op: Any) -> None:
-    """Create the table from the migration."""
-    op.create_table(TABLE, *_columns())
+    """Create the table as migration 0004 did."""
+    op.create_table(TABLE, *_columns(_PUBLISHED_AT_RULE_0004))
     for name, cols in _INDEXES.items():
         op.create_index(name, TABLE, list(cols))
+
+
+def _replace_published_at_rule(op: Any, rule: str) -> None:
+    name = f"ck_capacity_offers_{_PUBLISHED_AT_SET}"
+    # Batch mode: SQLite cannot alter a CHECK, so Alembic copies the table there.
+    with op.batch_alter_table(TABLE) as batch:
+        batch.drop_constraint(conv(name), type_="check")
+        batch.create_check_constraint(conv(name), rule)
+
+
+def allow_withdrawn_drafts(op: Any) -> None:
+    """Migration 0006: a withdrawn offer need not have been published."""
+    _replace_published_at_rule(op, PUBLISHED_AT_RULE)
+
+
+def disallow_withdrawn_drafts(op: Any) -> None:
+    """Undo migration 0006; withdrawn drafts get their withdrawal time as published_at."""
+    op.execute(
+        "UPDATE capacity_offers SET published_at = updated_at "
+        "WHERE status = 'withdrawn' AND published_at IS NULL"
+    )
+    _replace_published_at_rule(op, _PUBLISHED_AT_RULE_0004)
 
 
 def drop_offers_table(op: Any) -> None:

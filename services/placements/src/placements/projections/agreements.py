@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    Select,
     String,
     Table,
     Text,
@@ -133,6 +134,22 @@ async def on_agreement_event(
     )
     if written:
         await _replace_parties(session, terms)
+        # Imported here: the bookings feature builds its gate query on this module's tables.
+        from placements.bookings.agreement_watch import flag_bookings_past_agreement
+
+        # Bookings under this series that now outlast it are flagged and announced.
+        await flag_bookings_past_agreement(session, await series_versions(session, terms.series_id))
+
+
+async def series_versions(session: AsyncSession, series_id: uuid.UUID) -> list[Any]:
+    """Every projected version of a series: id, status, valid_from and last covered day."""
+    stmt = select(
+        agreements.c.agreement_id,
+        agreements.c.status,
+        agreements.c.valid_from,
+        agreements.c.effective_until,
+    ).where(agreements.c.series_id == series_id)
+    return list((await session.execute(stmt)).mappings())
 
 
 async def _replace_parties(session: AsyncSession, terms: AgreementTermsV1) -> None:
@@ -165,11 +182,29 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def _agreements_with(organisation_id: uuid.UUID, roles: Iterable[str]) -> Any:
+def _agreements_with(organisation_id: Any, roles: Iterable[str]) -> Any:
     return select(agreement_parties.c.agreement_id).where(
         agreement_parties.c.organisation_id == organisation_id,
         agreement_parties.c.role.in_(sorted(roles)),
     )
+
+
+def terms_between_query(university_id: Any, provider_id: Any) -> Select[tuple[str]]:
+    """The SELECT of ``terms_between``; the ids may be values or SQL expressions (a bound
+    parameter, a subquery), so a hot path can build it once."""
+    return (
+        select(agreements.c.terms)
+        .where(
+            agreements.c.agreement_id.in_(_agreements_with(university_id, {"university"})),
+            agreements.c.agreement_id.in_(_agreements_with(provider_id, PROVIDER_ROLES)),
+        )
+        .order_by(agreements.c.agreement_id)
+    )
+
+
+def parse_terms(texts: Iterable[Any]) -> list[AgreementTermsV1]:
+    """Terms as stored (JSON text) back into the model the coverage rule takes."""
+    return [AgreementTermsV1.model_validate_json(text) for text in texts]
 
 
 async def terms_between(
@@ -180,13 +215,5 @@ async def terms_between(
     The same party test as the coverage rule's, so agreements left out here are exactly
     those the rule would skip.
     """
-    stmt = (
-        select(agreements.c.terms)
-        .where(
-            agreements.c.agreement_id.in_(_agreements_with(university_id, {"university"})),
-            agreements.c.agreement_id.in_(_agreements_with(provider_id, PROVIDER_ROLES)),
-        )
-        .order_by(agreements.c.agreement_id)
-    )
-    rows = (await session.execute(stmt)).scalars()
-    return [AgreementTermsV1.model_validate_json(text) for text in rows]
+    stmt = terms_between_query(university_id, provider_id)
+    return parse_terms((await session.execute(stmt)).scalars())

@@ -1,0 +1,755 @@
+"""Booking throughput through the gateway against a bare conditional UPDATE, same database.
+
+    .venv/bin/python bench/booking_throughput.py [--databases sqlite,postgres]
+        [--duration 6] [--rounds 3] [--clients 32] [--profile 300] [--keep]
+
+Per database (SQLite files, then PostgreSQL: ``VFU_BENCH_DATABASE_URL`` or the local
+``postgresql://postgres@127.0.0.1:5432/test`` server, in a fresh database that is dropped
+afterwards) it starts NATS, the three services and the gateway with the launcher the
+end-to-end tests use (the placements service on that database), projects an agreement
+between a development university and Region Uppsala into the placements service's own
+projection (no agreements-service traffic), inserts a unit and offers with Core inserts,
+and loads with ``--clients`` closed-loop clients (aiohttp, keep-alive):
+
+* ``baseline``  a minimal FastAPI endpoint in its own process (uvicorn, uvloop,
+                httptools, the service's ``Database``) that runs only the conditional
+                ``UPDATE capacity_offers SET held_places = held_places + 1 ... WHERE
+                held_places + confirmed_places + 1 <= places`` in a write transaction: the
+                floor of any booking on this database and stack. **Every ratio is against
+                it**, in the same mode;
+* ``direct``    ``POST /api/v1/placements/bookings`` on the placements service with an
+                internal token minted here (what the service costs, without the gateway);
+* ``gateway``   the same request through the gateway with the university's OAuth2 access
+                token: authentication, token minting, forwarding, the service, its audit
+                record.
+
+Each in two modes: ``distinct`` (every client books on its own offer) and ``hot`` (all
+clients book on one offer, so every booking contends for the same row). Offers have
+places enough never to run out: the measure is the accepted-booking path. Every booking
+carries its own ``Idempotency-Key``, as clients are told to send. Targets are loaded in
+turn in ``--rounds`` interleaved slices (one second unmeasured warm-up each), so a burst of
+other work on a shared machine lands on all of them alike.
+
+``--profile N`` first books N times in-process (the ASGI app over httpx, no network) and
+prints timing spans: each kind of SQL statement per booking, and the Python around them;
+``--profile 0`` skips it. ``--no-idempotency-key`` sends bookings without the header (what
+the key costs: a lookup, an insert and an update in the booking's transaction).
+
+Internal mode: ``--serve-baseline URL --port P`` runs the baseline endpoint (used by the
+script itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from _support import (
+    BENCH_DIR,
+    BENCH_GATEWAY_ENV,
+    PYTHON,
+    ChildProcesses,
+    free_port,
+    install_sigterm_as_interrupt,
+    launch_config,
+    load_line,
+    machine_line,
+    percentile,
+    print_table,
+    wait_http_ok,
+)
+from vfu_common.devrun.launcher import SERVICES, Launcher
+
+DEFAULT_PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+TARGET_RATIO = 0.25
+BOOKINGS_PATH = "/api/v1/placements/bookings"
+PLENTY = 100_000_000  # places on every bench offer: they never run out
+MODES = ("distinct", "hot")
+KINDS = ("baseline", "direct", "gateway")
+START, END = date(2027, 9, 6), date(2027, 10, 29)
+
+
+# --------------------------------------------------------------------------- baseline server
+
+
+def serve_baseline(database_url: str, port: int) -> None:
+    """The minimal conditional-UPDATE endpoint (run in its own process).
+
+    The statement is the booking's own conditional UPDATE, as a Core statement through the
+    service's ``Database`` (one writer connection and BEGIN IMMEDIATE on SQLite, the same
+    pool on PostgreSQL): the floor a booking on this database and stack cannot go below.
+    """
+    import uvicorn
+    from fastapi import FastAPI, Response
+    from placements.offers.tables import capacity_offers as offers
+    from sqlalchemy import update
+    from vfu_common.db import Database
+
+    db = Database(database_url)
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/take/{offer_id}")
+    async def take(offer_id: uuid.UUID) -> Response:
+        statement = (
+            update(offers)
+            .where(
+                offers.c.id == offer_id,
+                offers.c.status == "published",
+                offers.c.held_places + offers.c.confirmed_places + 1 <= offers.c.places,
+            )
+            .values(held_places=offers.c.held_places + 1, version=offers.c.version + 1)
+        )
+        async with db.write() as session:
+            result = await session.execute(statement)
+        taken = result.rowcount == 1  # type: ignore[attr-defined]
+        return Response(b'{"taken":true}' if taken else b"{}", 200 if taken else 409)
+
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+    )
+
+
+# --------------------------------------------------------------------------- the system
+
+
+@contextlib.contextmanager
+def system_on(placements_url: str | None, *, keep: bool) -> Iterator[Launcher]:
+    """The launcher's whole system, the placements service on ``placements_url``.
+
+    Like ``_support.running_system`` (whose launch configuration it reuses), plus the
+    placements database choice.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="vfu-bench-booking-"))
+    for name, value in BENCH_GATEWAY_ENV.items():
+        os.environ.setdefault(name, value)
+    config = launch_config(data_dir)
+    if placements_url:
+        config.database_urls["placements"] = placements_url
+    launcher = Launcher(config, quiet=True)
+    started = time.perf_counter()
+    try:
+        print(f"starting NATS, {', '.join(SERVICES)} and the gateway in {data_dir} ...")
+        try:
+            launcher.start()
+        except Exception:
+            for name in [*SERVICES, "gateway"]:
+                tail = launcher.tail(name)
+                if tail:
+                    print(f"--- {name}.log ---\n{tail}")
+            raise
+        print(f"system ready in {time.perf_counter() - started:.1f}s")
+        yield launcher
+    finally:
+        launcher.stop()
+        if keep:
+            print(f"kept data directory {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def parties(launcher: Launcher) -> tuple[str, uuid.UUID, uuid.UUID]:
+    """(university grant name, university id, Region Uppsala's id) of the dev grants."""
+    grants = launcher.grants()
+    university = next(g for g in grants.values() if "university" in g["roles"])
+    region = grants.get("Region Uppsala") or next(
+        g for g in grants.values() if "provider" in g["roles"]
+    )
+    return (
+        str(university["name"]),
+        uuid.UUID(str(university["organisation_id"])),
+        uuid.UUID(str(region["organisation_id"])),
+    )
+
+
+async def prepare(
+    database_url: str, university_id: uuid.UUID, provider_id: uuid.UUID, clients: int
+) -> dict[str, dict[str, list[uuid.UUID]]]:
+    """The agreement, a unit and the offers; offer ids by kind and mode."""
+    from placements.offers.tables import capacity_offers
+    from placements.projections.agreements import HANDLERS
+    from placements.units.tables import care_units
+    from sqlalchemy import insert
+    from vfu_common.clock import utcnow
+    from vfu_common.db import Database
+    from vfu_common.events.contracts import (
+        AGREEMENT_ACTIVATED,
+        AgreementPartyV1,
+        AgreementTermsV1,
+    )
+    from vfu_common.ids import new_id
+    from vfu_common.messaging.outbox import build_envelope
+    from vfu_common.reference import municipalities
+
+    db = Database(database_url)
+    try:
+        agreement_id = new_id()
+        terms = AgreementTermsV1(
+            agreement_id=agreement_id,
+            series_id=agreement_id,
+            version_number=1,
+            agreement_type="bilateral_vfu",
+            title="Bench agreement",
+            status="active",
+            parties=[
+                AgreementPartyV1(organisation_id=university_id, role="university"),
+                AgreementPartyV1(organisation_id=provider_id, role="region"),
+            ],
+            programmes=["sjukskoterskeprogrammet"],
+            professions=["sjukskoterska"],
+            valid_from=date(2027, 1, 1),
+            valid_to=date(2028, 12, 31),
+        )
+        payload = AGREEMENT_ACTIVATED.payload.model_validate(terms.model_dump())
+        envelope = build_envelope(
+            AGREEMENT_ACTIVATED,
+            payload,
+            source="/vfu/bench",
+            aggregate_id=agreement_id,
+            aggregate_version=1,
+        )
+        now = utcnow()
+        municipality = municipalities()["0380"]
+        unit = {
+            "id": new_id(),
+            "provider_id": provider_id,
+            "name": "Bench ward",
+            "hsa_id": None,
+            "municipality_code": "0380",
+            "county_code": municipality.lan_code,
+            "healthcare_region": municipality.healthcare_region,
+            "care_setting": "slutenvard",
+            "latitude": None,
+            "longitude": None,
+            "rural": False,
+            "vulnerable_area": False,
+            "special_requirements": "[]",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        offers: dict[str, dict[str, list[uuid.UUID]]] = {}
+        rows = []
+        for kind in KINDS:
+            offers[kind] = {}
+            for mode in MODES:
+                ids = [new_id() for _ in range(clients if mode == "distinct" else 1)]
+                offers[kind][mode] = ids
+                rows += [offer_row(offer_id, unit, now) for offer_id in ids]
+        async with db.write() as session:
+            await HANDLERS[AGREEMENT_ACTIVATED.event_type](session, envelope, payload)
+            await session.execute(insert(care_units).values(**unit))
+            await session.execute(insert(capacity_offers), rows)
+        return offers
+    finally:
+        await db.dispose()
+
+
+def offer_row(offer_id: uuid.UUID, unit: dict[str, Any], now: Any) -> dict[str, Any]:
+    return {
+        "id": offer_id,
+        "unit_id": unit["id"],
+        "provider_id": unit["provider_id"],
+        "programme_code": "sjukskoterskeprogrammet",
+        "profession_code": "sjukskoterska",
+        "level": "grundniva",
+        "term": "2027-HT",
+        "start_date": START,
+        "end_date": END,
+        "places": PLENTY,
+        "held_places": 0,
+        "confirmed_places": 0,
+        "supervision_model": "one_to_one",
+        "visibility": "all",
+        "status": "published",
+        "auto_confirm": False,
+        "requirements": "[]",
+        "municipality_code": unit["municipality_code"],
+        "county_code": unit["county_code"],
+        "healthcare_region": unit["healthcare_region"],
+        "care_setting": unit["care_setting"],
+        "rural": False,
+        "vulnerable_area": False,
+        "latitude": None,
+        "longitude": None,
+        "published_at": now,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+# --------------------------------------------------------------------------- load
+
+
+class Target:
+    """One kind and mode: where its clients send what."""
+
+    def __init__(
+        self,
+        kind: str,
+        mode: str,
+        urls: list[str],
+        headers: Any,
+        bodies: Any,
+        *,
+        idempotency_key: bool = False,
+    ) -> None:
+        self.kind, self.mode = kind, mode
+        self.idempotency_key = idempotency_key
+        self.name = f"{kind}-{mode}"
+        self.urls = urls  # one per client (the same URL for all on the booking endpoint)
+        self.headers = headers  # () -> dict, called per slice (access tokens renew)
+        self.bodies = bodies  # client index -> JSON body or None
+        self.ok_status = 200 if kind == "baseline" else 201
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.errors = 0
+        self.rounds: list[float] = []
+
+
+async def load_slice(target: Target, session: Any, warmup: float, duration: float) -> None:
+    """Closed-loop clients for ``warmup`` + ``duration`` seconds; record the measured part."""
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    headers = target.headers()
+    measure_from = loop.time() + warmup
+    stop_at = measure_from + duration
+    latencies: list[float] = []
+    clock = time.perf_counter
+
+    async def client(index: int) -> None:
+        url = target.urls[index % len(target.urls)]
+        body = target.bodies(index)
+        while True:
+            now = loop.time()
+            if now >= stop_at:
+                return
+            counted = now >= measure_from
+            request_headers = dict(headers)
+            if target.idempotency_key:
+                request_headers["Idempotency-Key"] = str(uuid.uuid4())
+            t0 = clock()
+            try:
+                async with session.post(url, json=body, headers=request_headers) as response:
+                    await response.read()
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError):
+                if counted:
+                    target.errors += 1
+                continue
+            elapsed = clock() - t0
+            if counted and loop.time() <= stop_at:
+                target.statuses[status] = target.statuses.get(status, 0) + 1
+                if status == target.ok_status:
+                    latencies.append(elapsed)
+
+    await asyncio.gather(*(client(i) for i in range(len(target.urls))))
+    target.latencies += latencies
+    target.rounds.append(len(latencies) / duration)
+
+
+async def run_load(targets: list[Target], rounds: int, warmup: float, slice_s: float) -> None:
+    import aiohttp
+
+    clients = max(len(t.urls) for t in targets)
+    connector = aiohttp.TCPConnector(limit=clients * len(targets), limit_per_host=clients)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+    ) as session:
+        for r in range(rounds):
+            shift = r % len(targets)
+            for target in targets[shift:] + targets[:shift]:
+                await load_slice(target, session, warmup, slice_s)
+            parts = "  ".join(f"{t.name} {t.rounds[-1]:.0f}" for t in targets)
+            print(f"  round {r + 1}/{rounds} bookings/s: {parts}", flush=True)
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def statement_label(statement: str) -> str:
+    """``INSERT bookings``, ``SELECT idempotency_keys``, ``BEGIN``: what a statement is."""
+    words = statement.replace("(", " ").split()
+    verb = words[0].upper() if words else "?"
+    if verb in ("INSERT", "DELETE") and len(words) > 2:
+        return f"{verb} {words[2]}"
+    if verb == "UPDATE" and len(words) > 1:
+        return f"{verb} {words[1]}"
+    if verb == "SELECT" and "FROM" in (w.upper() for w in words):
+        upper = [w.upper() for w in words]
+        return f"SELECT {words[upper.index('FROM') + 1]}"
+    return verb
+
+
+async def profile_bookings(
+    database_url: str, university_id: uuid.UUID, offer_id: uuid.UUID, count: int
+) -> str:
+    """Timing spans of ``count`` sequential bookings in-process (ASGI app, no network).
+
+    Every SQL statement is timed by the engine's cursor events (the driver round trip
+    and SQLAlchemy's work around it); what is left of the request is Python: HTTP
+    parsing, the identity token, validation, rules, JSON, events.
+    """
+    import httpx
+    from placements.main import create_app
+    from placements.settings import Settings
+    from sqlalchemy import event
+    from vfu_common.identity import generate_keypair
+    from vfu_common.testing import identity_headers
+
+    private_pem, public_pem = generate_keypair()
+    settings = Settings(
+        database_url=database_url,
+        nats_url="nats://127.0.0.1:1",  # no bus (no relay): the request path alone
+        internal_public_key=public_pem,
+        log_level="ERROR",
+        lifecycle_enabled=False,
+    )
+    app = create_app(settings)
+    body = {"offer_id": str(offer_id), "places": 1, "course_code": "BENCH", "course_instance": "P"}
+    headers = identity_headers(
+        roles={"university"},
+        organisation_id=university_id,
+        subject="bench-profile",
+        private_key_pem=private_pem,
+        ttl_seconds=3600,
+    )
+    spent: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    started: list[float] = []
+
+    def before(_conn: Any, _cursor: Any, _statement: str, *_: Any) -> None:
+        started.append(time.perf_counter())
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        label = statement_label(statement)
+        spent[label] = spent.get(label, 0.0) + time.perf_counter() - started.pop()
+        calls[label] = calls.get(label, 0) + 1
+
+    async with app.router.lifespan_context(app):
+        engine = app.state.runtime.db.write_engine.sync_engine
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def book() -> None:
+                key = {"Idempotency-Key": str(uuid.uuid4())}
+                response = await client.post(BOOKINGS_PATH, json=body, headers=headers | key)
+                if response.status_code != 201:
+                    raise RuntimeError(f"profiled booking gave {response.status_code}")
+
+            for _ in range(20):  # warm caches and pools
+                await book()
+            begun = time.perf_counter()
+            for _ in range(count):
+                await client.get("/healthz")
+            floor = time.perf_counter() - begun
+            event.listen(engine, "before_cursor_execute", before)
+            event.listen(engine, "after_cursor_execute", after)
+            begun = time.perf_counter()
+            for _ in range(count):
+                await book()
+            total = time.perf_counter() - begun
+            event.remove(engine, "before_cursor_execute", before)
+            event.remove(engine, "after_cursor_execute", after)
+    lines = [
+        f"{count} sequential bookings in-process: {total / count * 1000:.2f} ms each "
+        f"(GET /healthz the same way, the client and ASGI floor: {floor / count * 1000:.2f} ms)"
+    ]
+    for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        per = calls[label] / count
+        lines.append(f"  {label:32s} {seconds / count * 1000:6.3f} ms  ({per:g} per booking)")
+    outside = total - sum(spent.values())
+    lines.append(
+        f"  {'outside SQL statements':32s} {outside / count * 1000:6.3f} ms  (HTTP on both "
+        "sides, token, validation, rules, JSON, events; on PostgreSQL also BEGIN/COMMIT)"
+    )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- one database
+
+
+def bench_database(
+    label: str, placements_url: str | None, args: argparse.Namespace
+) -> dict[str, Target]:
+    """Start the system on one database, load every target, return them with results."""
+    from vfu_common.identity import INTERNAL_HEADER, InternalTokenSigner, Principal
+
+    with system_on(placements_url, keep=args.keep) as launcher:
+        cfg = launcher.config
+        database_url = launcher.database_url("placements")
+        university_name, university_id, provider_id = parties(launcher)
+        offers = asyncio.run(prepare(database_url, university_id, provider_id, args.clients))
+        key = "with" if args.idempotency_key else "without"
+        print(
+            f"[{label}] university {university_name}; {args.clients} clients per target; "
+            f"bookings {key} Idempotency-Key"
+        )
+        if args.profile:
+            print(
+                asyncio.run(
+                    profile_bookings(
+                        database_url, university_id, offers["direct"]["hot"][0], args.profile
+                    )
+                )
+            )
+        children = ChildProcesses(cfg.data_dir / "logs")
+        try:
+            port = free_port()
+            children.start(
+                "baseline",
+                [
+                    PYTHON,
+                    str(BENCH_DIR / "booking_throughput.py"),
+                    "--serve-baseline",
+                    database_url,
+                    "--port",
+                    str(port),
+                ],
+            )
+            baseline_url = f"http://127.0.0.1:{port}"
+            try:
+                wait_http_ok(baseline_url + "/healthz", timeout=30)
+            except TimeoutError:
+                children.check_alive("baseline")
+                raise
+            signer = InternalTokenSigner(
+                (cfg.data_dir / "keys" / "internal_private.pem").read_text(),
+                ttl_seconds=3600,
+            )
+            internal = signer.mint(
+                Principal(
+                    subject="bench-direct",
+                    organisation_id=university_id,
+                    roles=frozenset({"university"}),
+                )
+            )
+            placements = f"http://{cfg.host}:{cfg.service_ports['placements']}"
+            targets = build_targets(
+                args.clients,
+                offers,
+                baseline_url=baseline_url,
+                direct_url=placements + BOOKINGS_PATH,
+                gateway_url=cfg.gateway_url + BOOKINGS_PATH,
+                direct_headers={INTERNAL_HEADER: internal},
+                gateway_headers=lambda: {
+                    "authorization": f"Bearer {launcher.key_named(university_name)}"
+                },
+                idempotency_key=args.idempotency_key,
+            )
+            slice_s = args.duration / args.rounds
+            print(
+                f"[{label}] {args.rounds} interleaved rounds; per target and round "
+                f"1 s warm-up + {slice_s:g} s measured"
+            )
+            uvloop.run(run_load(list(targets.values()), args.rounds, 1.0, slice_s))
+            check_counts(database_url, offers, targets)
+        finally:
+            children.stop_all()
+    return targets
+
+
+def build_targets(
+    clients: int,
+    offers: dict[str, dict[str, list[uuid.UUID]]],
+    *,
+    baseline_url: str,
+    direct_url: str,
+    gateway_url: str,
+    direct_headers: dict[str, str],
+    gateway_headers: Any,
+    idempotency_key: bool,
+) -> dict[str, Target]:
+    targets: dict[str, Target] = {}
+    for mode in MODES:
+        base_offers = offers["baseline"][mode]
+        targets[f"baseline-{mode}"] = Target(
+            "baseline",
+            mode,
+            [f"{baseline_url}/take/{base_offers[i % len(base_offers)]}" for i in range(clients)],
+            dict,
+            lambda _i: None,
+        )
+        for kind, url, headers in (
+            ("direct", direct_url, lambda: direct_headers),
+            ("gateway", gateway_url, gateway_headers),
+        ):
+            ids = offers[kind][mode]
+            targets[f"{kind}-{mode}"] = Target(
+                kind,
+                mode,
+                [url] * clients,
+                headers,
+                lambda i, ids=ids: {
+                    "offer_id": str(ids[i % len(ids)]),
+                    "places": 1,
+                    "course_code": "BENCH",
+                    "course_instance": f"C{i}",
+                },
+                idempotency_key=idempotency_key,
+            )
+    return targets
+
+
+def check_counts(
+    database_url: str, offers: dict[str, dict[str, list[uuid.UUID]]], targets: dict[str, Target]
+) -> None:
+    """Every accepted booking took exactly one place (warm-ups included): nothing lost."""
+
+    async def held() -> dict[uuid.UUID, int]:
+        from placements.offers.tables import capacity_offers
+        from sqlalchemy import select
+        from vfu_common.db import Database
+
+        db = Database(database_url)
+        try:
+            async with db.read() as session:
+                rows = await session.execute(
+                    select(capacity_offers.c.id, capacity_offers.c.held_places)
+                )
+                return {offer_id: int(n) for offer_id, n in rows}
+        finally:
+            await db.dispose()
+
+    counts = asyncio.run(held())
+    for kind in ("direct", "gateway"):
+        taken = sum(counts[o] for mode in MODES for o in offers[kind][mode])
+        if taken < sum(targets[f"{kind}-{mode}"].statuses.get(201, 0) for mode in MODES):
+            raise RuntimeError(f"{kind}: fewer places held than bookings counted")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(label: str, targets: dict[str, Target]) -> list[str]:
+    rows = []
+    for target in targets.values():
+        base = targets[f"baseline-{target.mode}"]
+        lat = sorted(target.latencies)
+        measured = sum(target.rounds) / len(target.rounds) if target.rounds else 0.0
+        base_rate = sum(base.rounds) / len(base.rounds) if base.rounds else 0.0
+        ratios = sorted(r / b for r, b in zip(target.rounds, base.rounds, strict=True) if b)
+        bad = sum(v for k, v in target.statuses.items() if k != target.ok_status) + target.errors
+        rows.append(
+            [
+                target.name,
+                f"{measured:.0f}",
+                f"{measured / base_rate:.2f}" if base_rate else "-",
+                f"{ratios[0]:.2f}..{ratios[len(ratios) // 2]:.2f}..{ratios[-1]:.2f}"
+                if ratios and target.kind != "baseline"
+                else "",
+                f"{percentile(lat, 50) * 1000:.1f}",
+                f"{percentile(lat, 99) * 1000:.1f}",
+                str(len(lat)),
+                str(bad),
+            ]
+        )
+    print()
+    print(f"== {label}: bookings/s with {len(next(iter(targets.values())).urls)} clients ==")
+    print_table(
+        ["target", "per s", "x baseline", "rounds", "p50 ms", "p99 ms", "accepted", "bad"], rows
+    )
+    lines = []
+    for mode in MODES:
+        gateway = targets[f"gateway-{mode}"]
+        base = targets[f"baseline-{mode}"]
+        ratio = (sum(gateway.rounds) / sum(base.rounds)) if sum(base.rounds) else float("nan")
+        verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
+        lines.append(
+            f"{label} {mode}: gateway/baseline {ratio:.2f} (target >= {TARGET_RATIO}) {verdict}"
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--duration", type=float, default=6.0, help="measured s per target")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument(
+        "--profile", type=int, default=300, help="in-process bookings to profile (0: none)"
+    )
+    parser.add_argument(
+        "--no-idempotency-key",
+        dest="idempotency_key",
+        action="store_false",
+        help="book without Idempotency-Key (shows what the key costs)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the data dirs and logs")
+    parser.add_argument("--serve-baseline", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rounds < 1 or args.duration <= 0 or args.clients < 1:
+        parser.error("--rounds and --clients must be >= 1 and --duration > 0")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    if args.serve_baseline:
+        serve_baseline(args.serve_baseline, args.port)
+        return 0
+    install_sigterm_as_interrupt()
+    print(machine_line())
+    verdicts: list[str] = []
+    try:
+        for label in [d.strip() for d in args.databases.split(",") if d.strip()]:
+            if label == "sqlite":
+                verdicts += report(label, bench_database(label, None, args))
+            elif label == "postgres":
+                verdicts += report(label, bench_postgres(args))
+            else:
+                raise SystemExit(f"unknown database {label!r} (sqlite, postgres)")
+    except KeyboardInterrupt:
+        print("\ninterrupted; every process was stopped", file=sys.stderr)
+        return 130
+    print()
+    print(load_line())
+    for line in verdicts:
+        print(line)
+    return 0
+
+
+def bench_postgres(args: argparse.Namespace) -> dict[str, Target]:
+    """The PostgreSQL run, in a database created for it and dropped after."""
+    from vfu_common.testing_db import create_postgres_database, drop_postgres_database
+
+    server = os.environ.get("VFU_BENCH_DATABASE_URL", DEFAULT_PG_SERVER)
+    url = asyncio.run(create_postgres_database(server))
+    try:
+        return bench_database("postgres", url, args)
+    finally:
+        asyncio.run(drop_postgres_database(server, url))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

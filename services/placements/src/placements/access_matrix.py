@@ -1,0 +1,53 @@
+"""Who may call each placements operation (vfu_common.access; object rules in the features).
+
+Portals read: units, published offers and the search, never bookings or the agreement
+gate's answers (they must not probe who has agreements with whom).
+"""
+
+from __future__ import annotations
+
+from vfu_common.access import NON_PORTAL_ROLES, Access, allow, everyone
+
+_API = "/api/v1/placements"
+_UNITS = f"{_API}/units"
+_OFFERS = f"{_API}/offers"
+_OFFER = f"{_OFFERS}/{{offer_id}}"
+_BOOKINGS = f"{_API}/bookings"
+_BOOKING = f"{_BOOKINGS}/{{booking_id}}"
+_OWNER = "the provider owning the unit or offer; admins"
+_VISIBLE_OFFER = (
+    "published offers by visibility (partners: universities with an agreement with the "
+    "provider); drafts only to their owner and admins; others 404"
+)
+_BOOKING_PARTIES = "the booking university, the offer's provider, coordinators, admins"
+_BOOKING_READERS = ("university", "provider", "coordinator", "admin")
+
+ACCESS: dict[str, Access] = {
+    f"GET {_API}/agreement-coverage": allow(
+        *NON_PORTAL_ROLES, objects="the university or provider asked about; admins"
+    ),
+    f"POST {_UNITS}": allow("provider", "admin", objects="for the caller's own organisation"),
+    f"GET {_UNITS}": everyone(),
+    f"GET {_UNITS}/{{unit_id}}": everyone(),
+    f"PATCH {_UNITS}/{{unit_id}}": allow("provider", "admin", objects=_OWNER),
+    f"POST {_OFFERS}": allow("provider", "admin", objects="at the caller's own units"),
+    f"POST {_OFFERS}/import": allow("provider", "admin", objects="at the caller's own units"),
+    f"GET {_OFFERS}": everyone(_VISIBLE_OFFER),
+    f"GET {_OFFER}": everyone(_VISIBLE_OFFER),
+    f"PATCH {_OFFER}": allow("provider", "admin", objects=_OWNER),
+    f"POST {_OFFER}/publish": allow("provider", "admin", objects=_OWNER),
+    f"POST {_OFFER}/close": allow("provider", "admin", objects=_OWNER),
+    f"POST {_OFFER}/withdraw": allow("provider", "admin", objects=_OWNER),
+    f"POST {_BOOKINGS}": allow("university", objects="for the caller's own organisation"),
+    f"GET {_BOOKINGS}": allow(*_BOOKING_READERS, objects=_BOOKING_PARTIES),
+    f"GET {_BOOKING}": allow(*_BOOKING_READERS, objects=_BOOKING_PARTIES),
+    f"POST {_BOOKING}/confirm": allow("provider", "admin", objects="the offer's provider"),
+    f"POST {_BOOKING}/decline": allow("provider", "admin", objects="the offer's provider"),
+    f"POST {_BOOKING}/cancel": allow(
+        "university", "provider", "admin", objects="the booking university or the provider"
+    ),
+    f"POST {_BOOKING}/start": allow("provider", "admin", objects="the offer's provider"),
+    f"POST {_BOOKING}/complete": allow("provider", "admin", objects="the offer's provider"),
+    f"PUT {_BOOKING}/students": allow("university", "admin", objects="the booking university"),
+    f"GET {_API}/search/offers": everyone(_VISIBLE_OFFER),
+}

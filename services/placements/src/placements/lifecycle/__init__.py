@@ -1,0 +1,1 @@
+"""Date-driven placement transitions: confirmed → in progress → completed."""
