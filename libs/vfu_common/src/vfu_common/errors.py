@@ -197,6 +197,55 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+# FastAPI documents its own 422 body with these; ours is a Problem (the handler above).
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Make an OpenAPI document say what error answers really are: problem+json Problems.
+
+    FastAPI puts a ``responses=`` model under ``application/json`` (the route's media
+    type) and documents every 422 as its own ``HTTPValidationError``; the handlers here
+    send neither. Every 4xx/5xx response of ``document`` becomes ``application/problem+json``
+    with the Problem schema, in place, so clients and schema checks see the real bodies;
+    an operation with a request body also documents the 400 an undecodable body gets.
+    """
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation and "400" not in responses:
+                # A body that cannot be decoded at all (not UTF-8) is a 400 before
+                # validation; a decodable but invalid one is a 422.
+                responses["400"] = {"description": _STATUS_CODES[400]}
+            for status, response in responses.items():
+                if str(status)[:1] in ("4", "5"):
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": dict(_PROBLEM_REF)}}
+    validation = {
+        name: schemas.pop(name) for name in _FASTAPI_VALIDATION_SCHEMAS if name in schemas
+    }
+    if validation and any(
+        ref.rsplit("/", 1)[-1] in validation for ref in _refs(document)
+    ):  # still used somewhere else (a route's own model): keep them
+        schemas.update(validation)
+    return document
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
 async def send_problem(
     send: Send,
     status: int,

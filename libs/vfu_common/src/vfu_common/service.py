@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -20,7 +21,7 @@ from vfu_common.access import AccessMatrix, enforce_access_matrix, shared_access
 from vfu_common.audit.middleware import AuditMiddleware
 from vfu_common.audit.router import audit_router
 from vfu_common.db import Database
-from vfu_common.errors import install_problem_handlers
+from vfu_common.errors import document_problems, install_problem_handlers
 from vfu_common.events.streams import ensure_stream, service_stream
 from vfu_common.identity import InternalTokenVerifier
 from vfu_common.logging import configure_logging
@@ -113,6 +114,18 @@ async def _retry_until_done(step: object) -> None:
             delay = min(5.0, delay * 2)
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Serve an OpenAPI document whose error answers are problem+json, as they are sent."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_service_app(definition: ServiceDefinition, settings: BaseServiceSettings) -> FastAPI:
     """Build the FastAPI app of a service from its definition and settings."""
     configure_logging(settings.log_level, service=definition.name)
@@ -146,6 +159,7 @@ def create_service_app(definition: ServiceDefinition, settings: BaseServiceSetti
     for router in definition.routers:
         app.include_router(router)
     app.include_router(audit_router(definition.name))
+    _document_problems(app)
     if definition.access is not None:
         enforce_access_matrix(app, {**shared_access(definition.name), **definition.access})
     # Added first, so it runs inside the identity middleware whose principal it records.
