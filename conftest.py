@@ -7,7 +7,9 @@ database when VFU_TEST_DATABASE_URL names a server. Nothing uses a fixed port.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from vfu_common.testing_db import (
     create_postgres_database,
     drop_postgres_database,
     migrate,
+    recreate_from_template,
+    sqlite_path,
     sqlite_url,
 )
 from vfu_common.testing_http import serve
@@ -63,11 +67,67 @@ def serve_app() -> Any:
     return serve
 
 
+class MigratedTemplates:
+    """One migrated database per (service, kind) per session, copied into each test's.
+
+    Running a service's Alembic history costs about a second per test; copying a migrated
+    SQLite file or creating a PostgreSQL database from a migrated template costs a few
+    milliseconds, and the copy is the same schema and seed data the migrations produce.
+    ``test_all_migrations`` still runs the real migrations on both databases.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.templates: dict[tuple[str, str], str] = {}
+
+    async def template(self, service: str, kind: str) -> str:
+        """The URL of the migrated template of ``service`` on ``kind`` (sqlite/postgres)."""
+        # Tests run one at a time, so no lock: the first test of a kind migrates it.
+        key = (service, kind)
+        if key not in self.templates:
+            if kind == "sqlite":
+                url = sqlite_url(self.directory, f"template-{service}")
+            else:
+                assert PG_SERVER is not None
+                url = await create_postgres_database(PG_SERVER)
+            await migrate(SERVICE_ALEMBIC[service], url)
+            self.templates[key] = url
+        return self.templates[key]
+
+    async def copy_into(self, service: str, url: str) -> None:
+        """Make the (empty) database of ``url`` a migrated one."""
+        if url.startswith("sqlite"):
+            template = await self.template(service, "sqlite")
+            shutil.copyfile(sqlite_path(template), sqlite_path(url))
+            return
+        assert PG_SERVER is not None
+        template = await self.template(service, "postgres")
+        await recreate_from_template(PG_SERVER, url, template)
+
+    async def drop(self) -> None:
+        """Drop the PostgreSQL templates (SQLite files go with the directory)."""
+        for (_, kind), url in self.templates.items():
+            if kind == "postgres" and PG_SERVER:
+                await drop_postgres_database(PG_SERVER, url)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """The session's migrated templates (dropped at the end)."""
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    asyncio.run(templates.drop())
+
+
 @pytest.fixture
-def migrate_service() -> Any:
-    """``await migrate_service("placements", url)`` runs that service's migrations."""
+def migrate_service(migrated_templates: MigratedTemplates) -> Any:
+    """``await migrate_service("placements", url)`` gives that database the service's schema.
+
+    The database must be empty (a fresh ``database_url``): it becomes a copy of a
+    template migrated once per session.
+    """
 
     async def _migrate(service: str, url: str) -> None:
-        await migrate(SERVICE_ALEMBIC[service], url)
+        await migrated_templates.copy_into(service, url)
 
     return _migrate

@@ -7,12 +7,11 @@ from their own projections through the gateway.
 
 from __future__ import annotations
 
-import os
 import stat
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,55 +19,19 @@ import httpx
 import pytest
 from vfu_common.devrun.demo import development_grants
 from vfu_common.devrun.launcher import (
-    DATABASES,
-    SERVICES,
-    LaunchConfig,
     Launcher,
     fetch_access_token,
 )
-from vfu_common.devrun.processes import free_port
-from vfu_common.testing_db import create_postgres_database, drop_postgres_database
+
+from tests.e2e.conftest import running_system
 
 pytestmark = pytest.mark.e2e
-PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_urls(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
-    """No URLs (SQLite files in the data directory), or one fresh PostgreSQL database each
-    for the services and the gateway's store."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    if not PG_SERVER:
-        pytest.skip("VFU_TEST_DATABASE_URL not set")
-    urls = {name: await create_postgres_database(PG_SERVER) for name in DATABASES}
-    try:
-        yield urls
-    finally:
-        for url in urls.values():
-            await drop_postgres_database(PG_SERVER, url)
 
 
 @pytest.fixture
 def system(tmp_path: Path, database_urls: dict[str, str]) -> Iterator[Launcher]:
-    config = LaunchConfig(
-        data_dir=tmp_path / "data",
-        gateway_port=free_port(),
-        service_ports={name: free_port() for name in SERVICES},
-        nats_port=free_port(),
-        database_urls=database_urls,
-        demo=True,
-    )
-    launcher = Launcher(config, quiet=True)
-    try:
-        launcher.start()
+    with running_system(tmp_path / "data", database_urls) as launcher:
         yield launcher
-    finally:
-        launcher.stop()
-    assert launcher.exited() == sorted(launcher.procs, key=list(launcher.procs).index), (
-        "every process stopped"
-    )
 
 
 def _poll(client: httpx.Client, path: str, *, timeout: float = 20.0) -> httpx.Response:

@@ -42,7 +42,8 @@ TOKEN_RENEW_SECONDS = 60
 
 @dataclass
 class LaunchConfig:
-    """Where and how to run; every field has an environment variable (see README)."""
+    """Where and how to run; every field but ``extra_env`` has an environment variable
+    (see README)."""
 
     data_dir: Path
     host: str = "127.0.0.1"
@@ -56,6 +57,10 @@ class LaunchConfig:
     database_urls: dict[str, str] = field(default_factory=dict)
     demo: bool = True
     ready_timeout: float = 90.0
+    # Extra variables for every process (services, gateway, their migrations and ``vfu``
+    # commands), over the caller's environment: tests lift the gateway's rate limit here
+    # without changing os.environ for the rest of the test session.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> LaunchConfig:
@@ -129,6 +134,7 @@ class Launcher:
         prefix = _ENV_PREFIX[service]
         return {
             **os.environ,
+            **self.config.extra_env,
             f"{prefix}DATABASE_URL": self.database_url(service),
             f"{prefix}NATS_URL": self.nats_url(),
             f"{prefix}INTERNAL_PUBLIC_KEY_FILE": str(public_key),
@@ -138,6 +144,7 @@ class Launcher:
         """The environment of the gateway process (and of its ``vfu`` commands)."""
         env = {
             **os.environ,
+            **self.config.extra_env,
             "GATEWAY_INTERNAL_PRIVATE_KEY_FILE": str(private_key),
             "GATEWAY_DATABASE_URL": self.database_url(GATEWAY),
         }

@@ -9,16 +9,15 @@ logged and retried on the next tick, so it does not hold the others back.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
+from vfu_common.scheduling import LeasedScheduler
 from vfu_common.service import ServiceRuntime
 
 from agreements.agreements import repository, service
@@ -26,7 +25,6 @@ from agreements.agreements.clock import CLOCK
 from agreements.settings import Settings
 
 LEASE_NAME = "agreements-scheduler"
-_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,7 +36,7 @@ class TickReport:
     reminded: list[uuid.UUID] = field(default_factory=list)
 
 
-class AgreementScheduler:
+class AgreementScheduler(LeasedScheduler):
     """Runs the date-driven transitions every ``interval_seconds`` while holding the lease."""
 
     def __init__(
@@ -50,33 +48,14 @@ class AgreementScheduler:
         today: Callable[[], date] = CLOCK.today,
         lease: Lease | None = None,
     ) -> None:
-        self.db = db
-        self.interval = interval_seconds
+        super().__init__(
+            db,
+            lease_name=LEASE_NAME,
+            interval_seconds=interval_seconds,
+            today=today,
+            lease=lease,
+        )
         self.reminder_days = reminder_days
-        self.today = today
-        # The lease outlives a few ticks, so a holder keeps it between them.
-        self.lease = lease or Lease(db, LEASE_NAME, ttl_seconds=max(15.0, interval_seconds * 3))
-
-    async def run(self) -> None:
-        """Tick forever (until cancelled) whenever this replica holds the lease."""
-        try:
-            while True:
-                try:
-                    if await self.lease.acquire():
-                        await self.tick()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    _log.exception("agreement scheduler tick failed; retrying next interval")
-                await asyncio.sleep(self.interval)
-        finally:
-            await asyncio.shield(self._release())
-
-    async def _release(self) -> None:
-        try:
-            await self.lease.release()
-        except Exception:  # the lease expires by itself; shutting down must not fail on it
-            _log.warning("could not release the scheduler lease", exc_info=True)
 
     async def tick(self, today: date | None = None) -> TickReport:
         """One pass over every due transition, as of ``today`` (default: the clock's)."""
@@ -84,17 +63,17 @@ class AgreementScheduler:
         report = TickReport()
         # Activations first, so an amendment that takes effect today shortens its
         # predecessor before the predecessor's ending is checked.
-        for agreement_id in await self._due(repository.due_activations, day):
-            if await self._step(service.activate_if_due, agreement_id, day):
+        for agreement_id in await self.due(repository.due_activations, day):
+            if await self.step(service.activate_if_due, agreement_id, day):
                 report.activated.append(agreement_id)
-        for agreement_id in await self._due(repository.due_endings, day):
-            if await self._step(service.end_if_due, agreement_id, day):
+        for agreement_id in await self.due(repository.due_endings, day):
+            if await self.step(service.end_if_due, agreement_id, day):
                 report.ended.append(agreement_id)
         last_day = day + timedelta(days=self.reminder_days)
         async with self.db.read() as session:
             reminders = await repository.due_reminders(session, day, last_day)
         for agreement_id in reminders:
-            if await self._step(self._remind_if_due, agreement_id, day):
+            if await self.step(self._remind_if_due, agreement_id, day):
                 report.reminded.append(agreement_id)
         return report
 
@@ -105,26 +84,6 @@ class AgreementScheduler:
             session, agreement_id, today=today, reminder_days=self.reminder_days
         )
         return True if sent else None
-
-    async def _due(
-        self, query: Callable[[AsyncSession, date], Awaitable[list[uuid.UUID]]], day: date
-    ) -> list[uuid.UUID]:
-        async with self.db.read() as session:
-            return await query(session, day)
-
-    async def _step(
-        self,
-        step: Callable[..., Awaitable[object]],
-        agreement_id: uuid.UUID,
-        day: date,
-    ) -> bool:
-        try:
-            async with self.db.write() as session:
-                return await step(session, agreement_id, today=day) is not None
-        except Exception:
-            # Rolled back; the next tick retries it. The other agreements go on meanwhile.
-            _log.exception("agreement %s: scheduled transition failed", agreement_id)
-            return False
 
 
 async def run_scheduler(runtime: ServiceRuntime) -> None:
