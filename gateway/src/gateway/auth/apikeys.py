@@ -23,7 +23,7 @@ from vfu_common.clock import utcnow
 from vfu_common.db import Database
 
 from gateway.auth.errors import AuthStoreUnavailableError
-from gateway.auth.grants import Grant, check_roles, parse_roles, roles_text
+from gateway.auth.grants import Grant, check_roles, listing_fields, parse_roles, roles_text
 from gateway.auth.hashing import keyed_hash, new_salt
 from gateway.auth.tables import api_keys
 
@@ -54,14 +54,7 @@ class ApiKey:
 
     def as_json(self) -> dict[str, Any]:
         """For ``vfu api-keys list --json``."""
-        return {
-            "key_id": self.key_id,
-            "name": self.name,
-            "organisation_id": str(self.organisation_id) if self.organisation_id else None,
-            "roles": sorted(self.roles),
-            "created_at": self.created_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-        }
+        return {"key_id": self.key_id, **listing_fields(self)}
 
 
 def parse_api_key(text: str) -> tuple[str, str] | None:

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from vfu_common.clock import utcnow
 from vfu_common.db import Database
 
-from gateway.auth.grants import check_roles, parse_roles, roles_text
+from gateway.auth.grants import check_roles, listing_fields, parse_roles, roles_text
 from gateway.auth.hashing import dummy_hash, hash_secret, verify_secret_off_loop
 from gateway.auth.tables import oauth_clients
 
@@ -43,14 +43,7 @@ class Client:
 
     def as_json(self) -> dict[str, Any]:
         """For ``vfu clients list --json``."""
-        return {
-            "client_id": self.client_id,
-            "name": self.name,
-            "organisation_id": str(self.organisation_id) if self.organisation_id else None,
-            "roles": sorted(self.roles),
-            "created_at": self.created_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-        }
+        return {"client_id": self.client_id, **listing_fields(self)}
 
 
 def _client(row: Any) -> Client:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from vfu_common.identity import ROLES, Principal
 
@@ -54,3 +56,29 @@ class Grant:
             roles=self.roles,
             request_id=request_id,
         )
+
+
+class Listed(Protocol):
+    """What a stored client or API key shows when listed (never its secret)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def organisation_id(self) -> uuid.UUID | None: ...
+    @property
+    def roles(self) -> frozenset[str]: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+def listing_fields(grant: Listed) -> dict[str, Any]:
+    """The fields ``vfu ... list --json`` prints for a client or a key, after its id."""
+    return {
+        "name": grant.name,
+        "organisation_id": str(grant.organisation_id) if grant.organisation_id else None,
+        "roles": sorted(grant.roles),
+        "created_at": grant.created_at.isoformat(),
+        "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
+    }
