@@ -8,13 +8,13 @@ detail leaves the process.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
@@ -147,19 +147,40 @@ async def _http_exception_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+_VALIDATION = ("validation_error", "Request validation failed")
+_VALIDATION_DETAIL = "One or more fields are invalid; see errors."
+
+
+def validation_errors(
+    raw: Sequence[Any], location: Sequence[str | int] = ()
+) -> list[dict[str, Any]]:
+    """Pydantic's errors as the problem's ``errors`` list, each ``loc`` under ``location``."""
+    return [
+        {
+            "loc": [*location, *err.get("loc", ())],
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in raw
+    ]
+
+
+def validation_problem(exc: ValidationError, location: Sequence[str] = ("body",)) -> ProblemError:
+    """The 422 a request gets when a model is validated in code, not by FastAPI (for
+    rules checked after merging a partial update into the stored state)."""
+    return ProblemError(
+        422, *_VALIDATION, _VALIDATION_DETAIL, errors=validation_errors(exc.errors(), location)
+    )
+
+
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
     return problem_response(
         422,
-        "validation_error",
-        "Request validation failed",
-        "One or more fields are invalid; see errors.",
+        *_VALIDATION,
+        _VALIDATION_DETAIL,
         instance=request.url.path,
-        errors=errors,
+        errors=validation_errors(exc.errors()),
     )
 
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.clock import utcnow
+from vfu_common.errors import validation_problem
 from vfu_common.events.contracts import (
     OFFER_CLOSED,
     OFFER_PUBLISHED,
@@ -211,7 +212,7 @@ def _merge(offer: Mapping[Any, Any], changes: Mapping[Any, Any]) -> OfferFields:
     try:
         return OfferFields.model_validate(_stored_fields(offer) | dict(changes))
     except ValidationError as exc:
-        raise unit_errors.validation_problem(exc) from exc
+        raise validation_problem(exc) from exc
 
 
 async def update_offer(

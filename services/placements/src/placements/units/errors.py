@@ -4,24 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import ValidationError
 from vfu_common.errors import ProblemError
-
-
-def validation_problem(exc: ValidationError) -> ProblemError:
-    """A 422 shaped like FastAPI's request-validation problem, for rules checked after
-    merging a partial update into the stored state (the fields are the body's)."""
-    errors = [
-        {"loc": ["body", *err["loc"]], "msg": err["msg"], "type": err["type"]}
-        for err in exc.errors()
-    ]
-    return ProblemError(
-        422,
-        "validation_error",
-        "Request validation failed",
-        "One or more fields are invalid; see errors.",
-        errors=errors,
-    )
 
 
 def unit_not_found(unit_id: uuid.UUID) -> ProblemError:

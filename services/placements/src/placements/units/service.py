@@ -18,6 +18,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.clock import utcnow
+from vfu_common.errors import validation_problem
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams
@@ -160,7 +161,7 @@ async def update_unit(
     try:
         merged = UnitFields.model_validate(_stored_fields(unit) | data.changes())
     except ValidationError as exc:
-        raise errors.validation_problem(exc) from exc
+        raise validation_problem(exc) from exc
     values = {k: v for k, v in _storage(merged).items() if v != unit[k]}
     if not values:
         return unit
