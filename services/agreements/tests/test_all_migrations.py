@@ -49,7 +49,14 @@ SERVICE_TABLES = {
         "booking_students",
         "idempotency_keys",
     },
-    "supervisors": {"organisation_projection"},
+    "supervisors": {
+        "organisation_projection",
+        "supervisors",
+        "supervisor_units",
+        "training_courses",
+        "training_records",
+        "idempotency_keys",
+    },
 }
 
 

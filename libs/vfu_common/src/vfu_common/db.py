@@ -38,6 +38,11 @@ NAMING_CONVENTION = {
 }
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL text of a CHECK that ``column`` holds one of ``values`` (a closed vocabulary)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 def new_metadata() -> MetaData:
     """A MetaData with the project's constraint naming convention."""
     return MetaData(naming_convention=NAMING_CONVENTION)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
+from vfu_common.db import one_of
 from vfu_common.events.contracts import BookingStatus, OfferStatus, SupervisionModel
 from vfu_common.events.contracts import OfferVisibility as Visibility
 
@@ -55,8 +56,3 @@ __all__ = [
     "Visibility",
     "one_of",
 ]
-
-
-def one_of(column: str, values: tuple[str, ...]) -> str:
-    """SQL text of a CHECK that ``column`` holds one of ``values``."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"

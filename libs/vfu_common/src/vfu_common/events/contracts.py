@@ -274,6 +274,125 @@ class PlacementCompletedV1(BookingV1):
     student_weeks: int
 
 
+class UnitV1(EventPayload):
+    """A care unit's public facts: which provider owns it and where it is."""
+
+    unit_id: uuid.UUID
+    provider_id: uuid.UUID
+    name: str
+    municipality_code: str
+    care_setting: str
+
+
+class UnitRegisteredV1(UnitV1):
+    """A provider registered a care unit."""
+
+
+class UnitChangedV1(UnitV1):
+    """A care unit's details changed (full new state)."""
+
+
+TrainingLevel = Literal["introduction", "basic", "course_7_5hp", "advanced"]
+TrainingRecordStatus = Literal[
+    "registered", "in_progress", "completed", "verified", "failed", "withdrawn"
+]
+
+
+class SupervisorV1(EventPayload):
+    """A supervisor as other services may know them: ids, profession and qualification only.
+
+    Name, HSA-id and roles stay in the supervisors service (issue 5, privacy).
+    """
+
+    supervisor_id: uuid.UUID
+    employer_id: uuid.UUID
+    profession_code: str
+    unit_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Units the supervisor works at (empty: none named)"
+    )
+    max_concurrent_students: int = Field(ge=1)
+    active: bool = Field(description="False once the employer deregistered the supervisor")
+    licence_verified: bool
+    level_achieved: TrainingLevel | None = Field(
+        default=None, description="Highest level of completed or verified supervisor training"
+    )
+    required_level: TrainingLevel = Field(
+        description="The default requirement level applied for the profession"
+    )
+    qualified: bool = Field(description="Qualified against required_level")
+
+
+class SupervisorRegisteredV1(SupervisorV1):
+    """An employer registered a supervisor."""
+
+
+class SupervisorChangedV1(SupervisorV1):
+    """A supervisor's employment facts (units, capacity, licence, active) changed."""
+
+
+class QualificationChangedV1(SupervisorV1):
+    """The supervisor's qualification (``qualified`` or ``level_achieved``) changed."""
+
+    previous_qualified: bool
+    previous_level_achieved: TrainingLevel | None = None
+    reason: str = Field(description="Stable code: why the supervisor is or is not qualified")
+
+
+class TrainingRecordV1(EventPayload):
+    """A supervisor's training record (course, status, dates): no personal fields."""
+
+    record_id: uuid.UUID
+    supervisor_id: uuid.UUID
+    employer_id: uuid.UUID
+    course_id: uuid.UUID
+    issuer_id: uuid.UUID = Field(description="The organisation (usually a university) running it")
+    course_level: TrainingLevel
+    status: TrainingRecordStatus
+    completed_on: date | None = None
+    verified_at: datetime | None = None
+
+
+class TrainingRecordedV1(TrainingRecordV1):
+    """A training record was created or its status changed."""
+
+
+class TrainingVerifiedV1(TrainingRecordV1):
+    """The issuing university verified a completed record."""
+
+
+AssignmentReleaseReason = Literal[
+    "released", "booking_completed", "booking_cancelled", "supervisor_deregistered"
+]
+
+
+class SupervisorAssignmentV1(EventPayload):
+    """A supervisor assigned to (or released from) students of a confirmed booking."""
+
+    assignment_id: uuid.UUID
+    supervisor_id: uuid.UUID
+    booking_id: uuid.UUID
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    provider_id: uuid.UUID
+    university_id: uuid.UUID
+    profession_code: str
+    supervision_model: SupervisionModel
+    students: int = Field(ge=1, description="Students of the booking this supervisor takes")
+    start_date: date
+    end_date: date
+
+
+class SupervisorAssignedV1(SupervisorAssignmentV1):
+    """The supervisor gate accepted the assignment."""
+
+
+class SupervisorReleasedV1(SupervisorAssignmentV1):
+    """The assignment ended; ``student_weeks`` counts only a completed placement."""
+
+    reason: AssignmentReleaseReason
+    student_weeks: int = Field(ge=0)
+
+
 @dataclass(frozen=True)
 class EventContract:
     """Binds an event type (= NATS subject) to its payload model and aggregate type."""
@@ -373,4 +492,27 @@ BOOKING_AGREEMENT_ENDED = register(
 PLACEMENT_STARTED = register("vfu.placements.placement.started.v1", PlacementStartedV1, "booking")
 PLACEMENT_COMPLETED = register(
     "vfu.placements.placement.completed.v1", PlacementCompletedV1, "booking"
+)
+UNIT_REGISTERED = register("vfu.placements.unit.registered.v1", UnitRegisteredV1, "unit")
+UNIT_CHANGED = register("vfu.placements.unit.changed.v1", UnitChangedV1, "unit")
+SUPERVISOR_ASSIGNED = register(
+    "vfu.placements.supervision.assigned.v1", SupervisorAssignedV1, "supervision"
+)
+SUPERVISOR_RELEASED = register(
+    "vfu.placements.supervision.released.v1", SupervisorReleasedV1, "supervision"
+)
+SUPERVISOR_REGISTERED = register(
+    "vfu.supervisors.supervisor.registered.v1", SupervisorRegisteredV1, "supervisor"
+)
+SUPERVISOR_CHANGED = register(
+    "vfu.supervisors.supervisor.changed.v1", SupervisorChangedV1, "supervisor"
+)
+QUALIFICATION_CHANGED = register(
+    "vfu.supervisors.qualification.changed.v1", QualificationChangedV1, "supervisor"
+)
+TRAINING_RECORDED = register(
+    "vfu.supervisors.training.recorded.v1", TrainingRecordedV1, "training_record"
+)
+TRAINING_VERIFIED = register(
+    "vfu.supervisors.training.verified.v1", TrainingVerifiedV1, "training_record"
 )

@@ -1,0 +1,1 @@
+"""Supervisors registered by their employers."""

@@ -1,0 +1,1 @@
+"""Supervisor training: the course catalogue and training records."""
