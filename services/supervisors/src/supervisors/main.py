@@ -7,15 +7,26 @@ from vfu_common.projections.organisations import projection_router
 from vfu_common.service import ServiceDefinition, create_service_app
 
 from supervisors.access_matrix import ACCESS
+from supervisors.imports.endpoints import router as imports_router
+from supervisors.registry.endpoints import router as registry_router
+from supervisors.reports.endpoints import router as reports_router
 from supervisors.settings import Settings
 from supervisors.subscriptions import SUBSCRIPTIONS
+from supervisors.training.endpoints import router as training_router
 
 DEFINITION = ServiceDefinition(
     access=ACCESS,
     name="supervisors",
     title="VFU supervisors",
     description=__doc__ or "",
-    routers=[projection_router("supervisors")],
+    routers=[
+        projection_router("supervisors"),
+        registry_router,
+        # Fixed import paths must be routed before the training records' {record_id}.
+        imports_router,
+        training_router,
+        reports_router,
+    ],
     subscriptions=SUBSCRIPTIONS,
 )
 

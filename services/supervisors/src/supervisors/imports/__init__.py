@@ -1,0 +1,1 @@
+"""Bulk reports of training records (CSV and JSON), all-or-nothing or partial."""

@@ -1,0 +1,1 @@
+"""Read models of other services' events (units, offers, agreements, assignments)."""

@@ -1,0 +1,1 @@
+"""Qualification: each supervisor's licence and training against the requirement level."""

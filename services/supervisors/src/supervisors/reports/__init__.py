@@ -1,0 +1,1 @@
+"""Reports per provider and unit: qualified share, lapsed qualifications, training demand."""

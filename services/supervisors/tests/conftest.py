@@ -1,0 +1,125 @@
+"""Fixtures of the supervisors service tests: the real app over HTTP, NATS and a database.
+
+Callers are organisations acting in a role (``Actor``); each request carries a freshly
+minted internal token, as the gateway would send. Other services' events reach the
+service's read models through the same handlers its NATS consumers run (``deliver``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from supervisors.main import create_app
+from supervisors.settings import Settings
+from supervisors.subscriptions import SUBSCRIPTIONS
+from vfu_common.db import Database
+from vfu_common.devrun.processes import NatsServer
+from vfu_common.events.contracts import EventContract, EventPayload
+from vfu_common.messaging.outbox import build_envelope
+from vfu_common.testing import identity_headers
+from vfu_common.testing import test_keypair as keypair
+
+API = "/api/v1/supervisors"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An organisation acting in one role (``organisation_id`` None: e.g. a generic portal)."""
+
+    role: str
+    organisation_id: uuid.UUID | None
+
+    def headers(self) -> dict[str, str]:
+        """Headers with a fresh internal token for this actor."""
+        return identity_headers(
+            roles={self.role},
+            organisation_id=self.organisation_id,
+            subject=f"test:{self.role}:{self.organisation_id}",
+        )
+
+
+def _org(n: int) -> uuid.UUID:
+    return uuid.UUID(f"00000000-0000-7000-8000-{n:012d}")
+
+
+UNIVERSITY_ID = _org(1)
+REGION_ID = _org(2)
+MUNICIPALITY_ID = _org(3)
+OTHER_UNIVERSITY_ID = _org(4)
+OTHER_REGION_ID = _org(5)
+
+UNIVERSITY = Actor("university", UNIVERSITY_ID)
+OTHER_UNIVERSITY = Actor("university", OTHER_UNIVERSITY_ID)
+EMPLOYER = Actor("provider", REGION_ID)
+OTHER_EMPLOYER = Actor("provider", OTHER_REGION_ID)
+MUNICIPALITY = Actor("provider", MUNICIPALITY_ID)
+PORTAL = Actor("portal", None)
+COORDINATOR = Actor("coordinator", _org(6))
+ADMIN = Actor("admin", None)
+
+
+@dataclass
+class RunningService:
+    """The supervisors service served over HTTP, with a client and a look at its database."""
+
+    url: str
+    app: FastAPI
+    client: httpx.AsyncClient
+    db: Database
+
+    async def call(self, actor: Actor, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """``method`` on ``API + path`` as ``actor`` (extra headers merge in)."""
+        headers = actor.headers() | kwargs.pop("headers", {})
+        return await self.client.request(method, API + path, headers=headers, **kwargs)
+
+
+@pytest.fixture
+async def supervisors_service(
+    database_url: str, nats_server: NatsServer, serve_app: Any, migrate_service: Any
+) -> AsyncIterator[RunningService]:
+    """The migrated supervisors service, its lifespan running (database, NATS, relay)."""
+    await migrate_service("supervisors", database_url)
+    settings = Settings(
+        database_url=database_url,
+        nats_url=nats_server.url,
+        internal_public_key=keypair()[1],
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    db = Database(database_url)
+    try:
+        async with (
+            serve_app(app) as url,
+            httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30.0)) as client,
+        ):
+            yield RunningService(url=url, app=app, client=client, db=db)
+    finally:
+        await db.dispose()
+
+
+async def deliver(
+    db: Database,
+    contract: EventContract,
+    payload: EventPayload,
+    *,
+    aggregate_id: uuid.UUID,
+    version: int = 1,
+) -> None:
+    """Apply one event to the service's read models, as its NATS consumer would."""
+    source = f"/vfu/{contract.stream_service}"
+    envelope = build_envelope(
+        contract, payload, source=source, aggregate_id=aggregate_id, aggregate_version=version
+    )
+    handlers = [
+        s.handlers[contract.event_type] for s in SUBSCRIPTIONS if contract.event_type in s.handlers
+    ]
+    assert handlers, f"the supervisors service does not consume {contract.event_type}"
+    async with db.write() as session:
+        for handler in handlers:
+            await handler(session, envelope, payload)
