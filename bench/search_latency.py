@@ -212,7 +212,7 @@ def hand_written(
 ) -> HandQuery:
     """The query as SQL, written out the way a developer would for this one question."""
     p = query.params
-    where = ["o.status = 'published'", "o.places - o.held_places - o.confirmed_places >= 1"]
+    where = ["o.status = 'published'", "o.places >= o.held_places + o.confirmed_places + 1"]
     args: dict[str, Any] = {}
     for column in (
         "term",

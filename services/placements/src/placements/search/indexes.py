@@ -1,4 +1,4 @@
-"""Indexes on ``capacity_offers`` that the portal search needs (migration 0007).
+"""Indexes on ``capacity_offers`` that the portal search needs (migrations 0007, 0009).
 
 Chosen by ``bench/search_latency.py`` over 100,000 published offers, on SQLite and
 PostgreSQL, for the query shapes portals send most:
@@ -15,16 +15,26 @@ PostgreSQL, for the query shapes portals send most:
   search; term and profession are tested in the index, so only matching rows are read
   (50 km around Uppsala in one term: 12 ms instead of 31 ms on SQLite).
 
+Added by migration 0009:
+
+* ``(status, profession_code, term, free places, id)``, free places being the expression
+  ``places - held_places - confirmed_places``: "most free places first" for a profession
+  and term reads the page in index order instead of sorting every match (16 ms to
+  0.2 ms on SQLite over 8,000 matches). It is the one index a booking's counter update
+  rewrites; an index entry per transition is noise beside the booking's round trips.
+* ``(status, profession_code, latitude, longitude)``: a distance search with a
+  profession but no term reads that profession's offers in the latitude band only
+  (30 km around Göteborg: 11.6 ms to 9 ms).
+
 Every index begins with ``status`` because closed and withdrawn offers pile up term after
-term while the search reads published ones only. None contains a place counter, so a
-booking's counter update never rewrites these indexes.
+term while the search reads published ones only.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 
 from placements.offers.tables import TABLE, capacity_offers
 
@@ -47,18 +57,66 @@ SEARCH_INDEXES: Final = {
     ),
 }
 
+# Migration 0009. FREE_PLACES stands for the expression the search sorts by, which must
+# be written exactly as ``_FREE_PLACES`` in search/repository.py for the index to serve it.
+FREE_PLACES: Final = "(places - held_places - confirmed_places)"
+SEARCH_INDEXES_0009: Final = {
+    "ix_capacity_offers_search_free_places": (
+        "status",
+        "profession_code",
+        "term",
+        FREE_PLACES,
+        "id",
+    ),
+    "ix_capacity_offers_search_profession_location": (
+        "status",
+        "profession_code",
+        "latitude",
+        "longitude",
+    ),
+}
+
+
+def _column(name: str) -> Any:
+    # The expression as text, as PostgreSQL reflects it, so the
+    # schema comparison of models and migrations sees the same index.
+    return text(name) if name == FREE_PLACES else capacity_offers.c[name]
+
+
+def _migration_column(name: str) -> Any:
+    return text(name) if name == FREE_PLACES else name
+
+
 # Declared on the table too, so the models and the migrations describe the same schema.
-for _name, _columns in SEARCH_INDEXES.items():
-    Index(_name, *(capacity_offers.c[column] for column in _columns))
+for _name, _columns in (SEARCH_INDEXES | SEARCH_INDEXES_0009).items():
+    Index(_name, *(_column(column) for column in _columns))
+
+
+def _create(op: Any, indexes: dict[str, tuple[str, ...]]) -> None:
+    for name, columns in indexes.items():
+        op.create_index(name, TABLE, [_migration_column(column) for column in columns])
+
+
+def _drop(op: Any, indexes: dict[str, tuple[str, ...]]) -> None:
+    for name in indexes:
+        op.drop_index(name, table_name=TABLE)
 
 
 def create_search_indexes(op: Any) -> None:
-    """Create the indexes from the migration."""
-    for name, columns in SEARCH_INDEXES.items():
-        op.create_index(name, TABLE, list(columns))
+    """Create migration 0007's indexes."""
+    _create(op, SEARCH_INDEXES)
 
 
 def drop_search_indexes(op: Any) -> None:
-    """Drop them (downgrade)."""
-    for name in SEARCH_INDEXES:
-        op.drop_index(name, table_name=TABLE)
+    """Drop migration 0007's indexes (downgrade)."""
+    _drop(op, SEARCH_INDEXES)
+
+
+def create_search_indexes_0009(op: Any) -> None:
+    """Create migration 0009's indexes."""
+    _create(op, SEARCH_INDEXES_0009)
+
+
+def drop_search_indexes_0009(op: Any) -> None:
+    """Drop migration 0009's indexes (downgrade)."""
+    _drop(op, SEARCH_INDEXES_0009)

@@ -162,7 +162,13 @@ def _partners_of_caller() -> Select[tuple[uuid.UUID]]:
 def _conditions(shape: _Shape, haversine: ColumnElement[float]) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         offers.c.status == "published",
-        bindparam("min_free_places", type_=Integer) <= _FREE_PLACES,
+        # Not written as ``_FREE_PLACES >= n``: that would match the free-places index's
+        # expression as a range, and SQLite (no statistics) would then prefer that index
+        # for every profession-and-term search, whatever its order (12 ms instead of 0.3).
+        offers.c.places
+        >= offers.c.held_places
+        + offers.c.confirmed_places
+        + bindparam("min_free_places", type_=Integer),
     ]
     conditions += [offers.c[name] == bindparam(name) for name in shape.equal]
     if shape.starts:
