@@ -4,10 +4,13 @@ The first successful response is stored per (client, key) in the same transactio
 change it describes, so a stored response always matches what was written and a rolled
 back request leaves no key behind (the client may retry it). A replay with the same body
 gets the stored response again; the same key with a different body is 422
-``idempotency_key_reused``. Two concurrent requests with one key: on PostgreSQL the
-second one's key insert waits for the first transaction and then hits the primary key
-(409 ``idempotency_key_in_use``, retry to get the replay); on SQLite writers are
-serialised, so the second simply sees the stored response.
+``idempotency_key_reused``. The claim is one ``INSERT … ON CONFLICT DO NOTHING``: the
+common case (a new key) costs that statement and the final update, and only a replay
+reads the stored row. Two concurrent requests with one key: on PostgreSQL the second
+one's insert waits for the first transaction; after its commit the second reads the
+stored response (a replay), and if it could still see the key unanswered it is told 409
+``idempotency_key_in_use`` (retry to get the replay). On SQLite writers are serialised,
+so the second simply sees the stored response.
 
 Usage inside one ``db.write()`` unit of work::
 
@@ -27,12 +30,11 @@ from typing import Annotated, Any, Final
 
 from fastapi import Header
 from fastapi.responses import Response
-from sqlalchemy import Column, Integer, String, Table, Text, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Integer, String, Table, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vfu_common.clock import utcnow
-from vfu_common.db import UtcDateTime, new_metadata
+from vfu_common.db import UtcDateTime, insert_ignore, new_metadata
 from vfu_common.errors import ProblemError
 
 metadata = new_metadata()
@@ -130,28 +132,29 @@ class IdempotencyGuard:
         """
         if self.key is None:
             return None
+        claimed = await insert_ignore(
+            session,
+            idempotency_keys,
+            {
+                "client": self.client,
+                "key": self.key,
+                "operation": self.operation,
+                "fingerprint": self.fingerprint,
+                "created_at": utcnow(),
+            },
+        )
+        if claimed:
+            return None
         stored = await self._stored(session)
-        if stored is not None:
-            return stored
-        try:
-            await session.execute(
-                insert(idempotency_keys).values(
-                    client=self.client,
-                    key=self.key,
-                    operation=self.operation,
-                    fingerprint=self.fingerprint,
-                    created_at=utcnow(),
-                )
-            )
-        except IntegrityError as exc:
+        if stored is None:  # the key's row exists but holds no answer we may see yet
             raise ProblemError(
                 409,
                 "idempotency_key_in_use",
                 "Idempotency key in use",
                 "Another request with this Idempotency-Key is in progress; retry shortly.",
                 headers={"Retry-After": "1"},
-            ) from exc
-        return None
+            )
+        return stored
 
     async def _stored(self, session: AsyncSession) -> StoredResponse | None:
         row = (
@@ -175,6 +178,8 @@ class IdempotencyGuard:
                 "Idempotency key reused",
                 "This Idempotency-Key was used for a different request; use a new key.",
             )
+        if row.status_code is None:
+            return None
         return StoredResponse(row.status_code, row.response_body)
 
     async def remember(self, session: AsyncSession, status_code: int, body: str) -> None:

@@ -2,9 +2,10 @@
 
 Installed inside ``InternalIdentityMiddleware`` (it needs the principal) and inside
 ``RequestContextMiddleware`` (it reads the bound request id). The record is written in its
-own short transaction when the response starts, before the first byte reaches the
-client: a caller that saw the answer can find its record, and refusals, whose unit of
-work rolled back, are recorded as well (ADR 0011).
+own short transaction (shared by the records that arrive meanwhile: audit.batching) when
+the response starts, before the first byte reaches the client: a caller that saw the
+answer can find its record, and refusals, whose unit of work rolled back, are recorded as
+well (ADR 0011).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vfu_common.audit.batching import batcher_for
 from vfu_common.audit.tables import (
     OBJECT_ID_LENGTH,
     REQUEST_ID_LENGTH,
     ROUTE_LENGTH,
     SUBJECT_LENGTH,
-    audit_log,
 )
 from vfu_common.clock import utcnow
 from vfu_common.db import Database
@@ -119,11 +120,10 @@ class AuditMiddleware:
         await _AuditedExchange(self, scope, principal, send).run(receive)
 
     async def write(self, scope: Scope, record: AuditRecord) -> None:
-        """Insert ``record`` in its own transaction; log it in full if that fails."""
+        """Insert ``record`` in its own transaction (shared with the records arriving
+        meanwhile: audit.batching); log it in full if that fails."""
         try:
-            engine = self.database(scope).write_engine
-            async with engine.begin() as conn:
-                await conn.execute(audit_log.insert().values(**asdict(record)))
+            await batcher_for(self.database(scope).write_engine).write(asdict(record))
         except Exception:
             # Never lose a record silently, and never turn an answered request into a 500.
             _log.exception("audit record not written: %s", record.as_json())
