@@ -56,6 +56,11 @@ SERVICE_TABLES = {
         "training_courses",
         "training_records",
         "idempotency_keys",
+        "unit_projection",
+        "offer_projection",
+        "agreement_requirement_projection",
+        "agreement_requirement_providers",
+        "supervisor_assignments",
     },
 }
 

@@ -1,4 +1,4 @@
-"""Placeholder filled in by the feature that owns it (unit_offer_agreement_projections).
+"""Read models of units, offers and agreement supervision requirements (from events).
 
 Revision ID: 0005
 Revises: 0004
@@ -7,6 +7,14 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
+from alembic import op
+from supervisors.projections.agreements import (
+    create_agreement_requirement_projection,
+    drop_agreement_requirement_projection,
+)
+from supervisors.projections.offers import create_offer_projection, drop_offer_projection
+from supervisors.projections.units import create_unit_projection, drop_unit_projection
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -14,8 +22,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    create_unit_projection(op)
+    create_offer_projection(op)
+    create_agreement_requirement_projection(op)
 
 
 def downgrade() -> None:
-    pass
+    drop_agreement_requirement_projection(op)
+    drop_offer_projection(op)
+    drop_unit_projection(op)

@@ -8,6 +8,7 @@ from vfu_common.db import new_metadata
 from vfu_common.projections import organisations
 
 from supervisors import schema
+from supervisors.projections import handlers as _projections  # noqa: F401  (registers tables)
 from supervisors.registry import tables as _registry  # noqa: F401  (registers tables)
 from supervisors.training import tables as _training  # noqa: F401  (registers tables)
 

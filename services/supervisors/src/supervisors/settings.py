@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+from vfu_common.events.contracts import TrainingLevel
 from vfu_common.settings import BaseServiceSettings
 
 
@@ -13,3 +15,13 @@ class Settings(BaseServiceSettings):
 
     service_name: str = "supervisors"
     database_url: str = "sqlite+aiosqlite:///./data/supervisors.db"
+    required_level_default: TrainingLevel = Field(
+        default="basic",
+        description="Supervisor training level every profession requires unless overridden",
+    )
+    # JSON in the environment, e.g.
+    # SUPERVISORS_REQUIRED_LEVELS_BY_PROFESSION='{"lakare": "course_7_5hp"}'.
+    required_levels_by_profession: dict[str, TrainingLevel] = Field(
+        default_factory=dict,
+        description="Requirement level per licensed-profession code, overriding the default",
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from vfu_common import tabular
 from vfu_common.errors import problem_responses
 from vfu_common.web.deps import DatabaseDep, PrincipalDep, require_roles
 
-from placements.imports import errors, service
+from placements.imports import service
 from placements.imports.schemas import ImportReport
 
 router = APIRouter(prefix="/api/v1/placements", tags=["capacity offers"])
@@ -37,7 +38,7 @@ async def import_offers(
     ``import_has_errors`` with the failing rows, each with field, code and message."""
     content = await file.read(service.MAX_BYTES + 1)
     if len(content) > service.MAX_BYTES:
-        raise errors.file_too_large(service.MAX_BYTES)
+        raise tabular.body_too_large(service.MAX_BYTES)
     async with db.write() as session:
         report = await service.import_offers(
             session, content=content, principal=principal, dry_run=dry_run, publish=publish

@@ -17,12 +17,11 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common import tabular
 from vfu_common.clock import utcnow
 from vfu_common.errors import ProblemError
 from vfu_common.identity import Principal
 
-from placements.imports import errors
-from placements.imports.parsing import read_sheet
 from placements.imports.schemas import ImportFieldError, ImportReport, ImportRow
 from placements.offers.schemas import OfferCreate
 from placements.offers.service import new_offer_row, require_unit_for_offer, store_new_offers
@@ -31,8 +30,7 @@ from placements.units import repository as units
 _log = logging.getLogger(__name__)
 
 MAX_ROWS: Final = 5000
-# The gateway refuses larger bodies anyway (GATEWAY_MAX_BODY_BYTES, ADR 0012).
-MAX_BYTES: Final = 1024 * 1024
+MAX_BYTES: Final = tabular.MAX_BYTES
 UNIT_COLUMNS: Final = ("unit_id", "unit_hsa_id")
 REQUIRED_COLUMNS: Final = (
     "profession_code",
@@ -52,24 +50,9 @@ _SWEDISH_BOOLEANS: Final = {"ja": "true", "sant": "true", "nej": "false", "falsk
 
 def check_header(header: Sequence[str]) -> None:
     """Refuse unknown, unnamed, duplicate or missing columns (422 ``import_bad_header``)."""
-    problems: list[str] = []
-    unnamed = [str(i + 1) for i, name in enumerate(header) if not name]
-    if unnamed:
-        problems.append(f"columns without a name: {', '.join(unnamed)}")
-    unknown = sorted({name for name in header if name and name not in COLUMNS})
-    if unknown:
-        problems.append(f"unknown columns: {', '.join(unknown)}")
-    duplicates = sorted({name for name in header if name and header.count(name) > 1})
-    if duplicates:
-        problems.append(f"duplicate columns: {', '.join(duplicates)}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if not any(name in header for name in UNIT_COLUMNS):
-        missing.insert(0, " or ".join(UNIT_COLUMNS))
-    if missing:
-        problems.append(f"missing columns: {', '.join(missing)}")
-    if problems:
-        allowed = ", ".join(sorted(COLUMNS))
-        raise errors.bad_header(f"{'; '.join(problems)}. Allowed columns: {allowed}.")
+    tabular.check_header(
+        header, allowed=COLUMNS, required=[UNIT_COLUMNS, *((c,) for c in REQUIRED_COLUMNS)]
+    )
 
 
 @dataclass
@@ -180,7 +163,7 @@ async def import_offers(
             stored), ``import_bad_header``, ``import_too_large``, ``import_empty``,
             ``import_unreadable`` or ``import_bad_encoding``.
     """
-    sheet = read_sheet(content, max_rows=MAX_ROWS)
+    sheet = tabular.read_sheet(content, max_rows=MAX_ROWS)
     check_header(sheet.header)
     rows = [_row(number, sheet.header, values) for number, values in sheet.rows]
     hsa_ids = await units.ids_by_hsa_id(
@@ -195,7 +178,7 @@ async def import_offers(
     failed = [row for row in rows if row.errors]
     if failed:
         _log_outcome(principal, rows=len(rows), failed=len(failed), created=0, dry_run=dry_run)
-        raise errors.has_errors(
+        raise tabular.has_errors(
             (_report_row(r).model_dump(mode="json", exclude_none=True) for r in failed),
             total=len(rows),
         )

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from vfu_common.messaging.consumer import Handler
 
+from supervisors.projections import agreements, assignments, offers, units
+
 # Events from the AGREEMENTS stream (agreement requirement levels).
-FROM_AGREEMENTS: dict[str, Handler] = {}
+FROM_AGREEMENTS: dict[str, Handler] = {
+    **agreements.HANDLERS,
+}
 # Events from the PLACEMENTS stream (units, offers, supervisor assignments).
-FROM_PLACEMENTS: dict[str, Handler] = {}
+FROM_PLACEMENTS: dict[str, Handler] = {
+    **assignments.HANDLERS,
+    **units.HANDLERS,
+    **offers.HANDLERS,
+}
