@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -36,20 +38,45 @@ def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def invalid_cursor() -> ProblemError:
+    """A cursor that is not a next_cursor of this list (400 ``invalid_cursor``)."""
+    return ProblemError(
+        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
+    )
+
+
 def decode_cursor(cursor: str) -> dict[str, Any]:
     """The keyset position of a cursor; a 400 problem when it was tampered with."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-        ) from exc
+        raise invalid_cursor() from exc
     if not isinstance(value, dict):
-        raise ProblemError(
-            400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-        )
+        raise invalid_cursor()
     return value
+
+
+def after_id(page: PageParams) -> uuid.UUID | None:
+    """The position (last id of the previous page) of a list ordered by id alone.
+
+    Raises:
+        ProblemError: 400 ``invalid_cursor`` for a cursor such a list did not hand out.
+    """
+    if page.cursor is None:
+        return None
+    try:
+        return uuid.UUID(str(page.cursor["after"]))
+    except (KeyError, ValueError) as exc:
+        raise invalid_cursor() from exc
+
+
+def id_page(rows: Sequence[Mapping[Any, Any]], limit: int) -> tuple[list[Any], str | None]:
+    """The page out of ``limit + 1`` rows fetched in id order, and the cursor when more follow."""
+    items = list(rows[:limit])
+    if len(rows) <= limit:
+        return items, None
+    return items, encode_cursor({"after": str(items[-1]["id"])})
 
 
 def page_params(

@@ -115,10 +115,3 @@ def notice_after_end(effective_until: str, valid_to: str) -> ProblemError:
 def amendment_conflict(code: str, detail: str) -> ProblemError:
     """An amendment that cannot be made now (one in progress, an old version, bad date)."""
     return ProblemError(409, code, "Amendment not possible", detail)
-
-
-def invalid_cursor() -> ProblemError:
-    """A cursor that is not a next_cursor of this list."""
-    return ProblemError(
-        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-    )

@@ -34,7 +34,7 @@ from vfu_common.events.contracts import (
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
 from vfu_common.messaging.outbox import emit
-from vfu_common.pagination import PageParams, encode_cursor
+from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
 from vfu_common.rules.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
 from agreements.agreements import access, errors, repository
@@ -356,7 +356,7 @@ def _after(page: PageParams) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(page.cursor["after"]))
     except (KeyError, ValueError) as exc:
-        raise errors.invalid_cursor() from exc
+        raise invalid_cursor() from exc
 
 
 async def list_agreements(

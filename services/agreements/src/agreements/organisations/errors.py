@@ -56,10 +56,3 @@ def county_mismatch(county_code: str, municipality_code: str) -> ProblemError:
         f"Municipality {municipality_code} lies in county {municipality_code[:2]}, "
         f"not {county_code}.",
     )
-
-
-def invalid_cursor() -> ProblemError:
-    """A cursor that is not a next_cursor of this list."""
-    return ProblemError(
-        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-    )

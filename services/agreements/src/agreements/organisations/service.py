@@ -18,7 +18,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.ids import new_id
 from vfu_common.messaging.outbox import emit
-from vfu_common.pagination import PageParams, encode_cursor
+from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
 from vfu_common.reference import HEALTHCARE_REGIONS, municipalities
 
 from agreements.organisations import errors, repository
@@ -232,7 +232,7 @@ def _keyset(page: PageParams) -> tuple[str, uuid.UUID] | None:
     try:
         return str(page.cursor["name"]), uuid.UUID(str(page.cursor["id"]))
     except (KeyError, ValueError) as exc:
-        raise errors.invalid_cursor() from exc
+        raise invalid_cursor() from exc
 
 
 async def search_organisations(

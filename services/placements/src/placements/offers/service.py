@@ -28,7 +28,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
-from vfu_common.pagination import PageParams
+from vfu_common.pagination import PageParams, after_id, id_page
 
 from placements.offers import errors, repository, withdrawal
 from placements.offers.access import visible_to
@@ -198,10 +198,10 @@ async def list_offers(
         session,
         visible=visible_to(principal),
         filters=filters,
-        after=units.after_id(page),
+        after=after_id(page),
         limit=page.limit + 1,
     )
-    return units.next_cursor(rows, page.limit)
+    return id_page(rows, page.limit)
 
 
 # --- changing ------------------------------------------------------------------------------

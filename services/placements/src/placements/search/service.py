@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.identity import Principal
-from vfu_common.pagination import decode_cursor, encode_cursor
+from vfu_common.pagination import decode_cursor, encode_cursor, invalid_cursor
 from vfu_common.reference import municipalities
 
-from placements.search import errors, repository
+from placements.search import repository
 from placements.search.geo import circle, km_from_haversine
 from placements.search.repository import Audience, Keyset
 from placements.search.schemas import OfferHit, SearchPage, SearchParams
@@ -62,13 +62,13 @@ def _keyset(params: SearchParams) -> Keyset | None:
         return None
     position = decode_cursor(params.cursor)
     if position.get("sort") != params.sort:
-        raise errors.invalid_cursor()
+        raise invalid_cursor()
     try:
         return Keyset(
             value=_sort_value(params.sort, position["after"]), id=uuid.UUID(position["id"])
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise errors.invalid_cursor() from exc
+        raise invalid_cursor() from exc
 
 
 def _cursor_after(params: SearchParams, row: RowMapping) -> str:

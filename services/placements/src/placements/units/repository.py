@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.pagination import PageParams, encode_cursor
 
-from placements.units import errors
 from placements.units.tables import care_units
 
 
@@ -80,25 +78,3 @@ async def page(
     if after is not None:
         stmt = stmt.where(care_units.c.id > after)
     return (await session.execute(stmt)).mappings().all()
-
-
-def after_id(page: PageParams) -> uuid.UUID | None:
-    """The keyset position (last id of the previous page) of a list cursor.
-
-    Raises:
-        ProblemError: 400 ``invalid_cursor`` for a cursor this list did not hand out.
-    """
-    if page.cursor is None:
-        return None
-    try:
-        return uuid.UUID(str(page.cursor["after"]))
-    except (KeyError, ValueError) as exc:
-        raise errors.invalid_cursor() from exc
-
-
-def next_cursor(rows: Sequence[Mapping[Any, Any]], limit: int) -> tuple[list[Any], str | None]:
-    """The page out of ``limit + 1`` fetched rows, and the cursor when more follow."""
-    items = list(rows[:limit])
-    if len(rows) <= limit:
-        return items, None
-    return items, encode_cursor({"after": str(items[-1]["id"])})

@@ -21,7 +21,7 @@ from vfu_common.clock import utcnow
 from vfu_common.errors import validation_problem
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
-from vfu_common.pagination import PageParams
+from vfu_common.pagination import PageParams, after_id, id_page
 from vfu_common.reference import healthcare_region_for_municipality, municipalities
 
 from placements.offers import service as offers_service
@@ -137,9 +137,9 @@ async def list_units(
 ) -> tuple[list[RowMapping], str | None]:
     """A page of units, optionally one provider's, in creation order."""
     rows = await repository.page(
-        session, provider_id=provider_id, after=repository.after_id(page), limit=page.limit + 1
+        session, provider_id=provider_id, after=after_id(page), limit=page.limit + 1
     )
-    return repository.next_cursor(rows, page.limit)
+    return id_page(rows, page.limit)
 
 
 async def update_unit(

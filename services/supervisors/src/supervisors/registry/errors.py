@@ -67,10 +67,3 @@ def no_organisation() -> ProblemError:
     return ProblemError(
         403, "forbidden", "Forbidden", "Your identity names no provider organisation."
     )
-
-
-def invalid_cursor() -> ProblemError:
-    """A cursor that is not a next_cursor of this list."""
-    return ProblemError(
-        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-    )

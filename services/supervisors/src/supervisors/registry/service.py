@@ -21,7 +21,7 @@ from vfu_common.errors import ProblemError, validation_problem
 from vfu_common.events.contracts import SUPERVISOR_CHANGED, SUPERVISOR_REGISTERED
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
-from vfu_common.pagination import PageParams
+from vfu_common.pagination import PageParams, after_id, id_page
 from vfu_common.reference import professions
 
 from supervisors.projections.assignments import Load, loads, universities_with_access
@@ -341,10 +341,8 @@ async def list_supervisors(
         visible_university_id=scope.visible_university_id,
         nothing=scope.nothing,
     )
-    rows = await repository.page(
-        session, where=where, after=repository.after_id(page), limit=page.limit + 1
-    )
-    items, cursor = repository.next_cursor(rows, page.limit)
+    rows = await repository.page(session, where=where, after=after_id(page), limit=page.limit + 1)
+    items, cursor = id_page(rows, page.limit)
     ids = [row["id"] for row in items]
     units = await repository.unit_ids_of_many(session, ids)
     load = await loads(session, ids)

@@ -140,10 +140,3 @@ def invalid_transition(action: str, status: str) -> ProblemError:
         "Invalid training transition",
         f"Cannot {action} a training record that is {status}.",
     )
-
-
-def invalid_cursor() -> ProblemError:
-    """A cursor that is not a next_cursor of this list."""
-    return ProblemError(
-        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-    )

@@ -12,10 +12,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, Select, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.pagination import PageParams, encode_cursor
 
 from supervisors.registry.tables import supervisors
-from supervisors.training import errors
 from supervisors.training.tables import training_courses, training_records
 
 # The columns a record is shown with: its own, and the course and employer it belongs to.
@@ -259,25 +257,3 @@ async def record_page(
 
 
 # --- paging --------------------------------------------------------------------------------
-
-
-def after_id(page: PageParams) -> uuid.UUID | None:
-    """The keyset position (last id of the previous page) of a list cursor.
-
-    Raises:
-        ProblemError: 400 ``invalid_cursor`` for a cursor this list did not hand out.
-    """
-    if page.cursor is None:
-        return None
-    try:
-        return uuid.UUID(str(page.cursor["after"]))
-    except (KeyError, ValueError) as exc:
-        raise errors.invalid_cursor() from exc
-
-
-def next_cursor(rows: Sequence[Mapping[Any, Any]], limit: int) -> tuple[list[Any], str | None]:
-    """The page out of ``limit + 1`` fetched rows, and the cursor when more follow."""
-    items = list(rows[:limit])
-    if len(rows) <= limit:
-        return items, None
-    return items, encode_cursor({"after": str(items[-1]["id"])})

@@ -25,7 +25,7 @@ from vfu_common.clock import utcnow
 from vfu_common.errors import validation_problem
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
-from vfu_common.pagination import PageParams
+from vfu_common.pagination import PageParams, after_id, id_page
 
 from supervisors.qualification.levels import RequiredLevels
 from supervisors.qualification.service import refresh_qualification
@@ -117,10 +117,10 @@ async def list_courses(
         session,
         provider_id=provider_id,
         level=level,
-        after=repository.after_id(page),
+        after=after_id(page),
         limit=page.limit + 1,
     )
-    return repository.next_cursor(rows, page.limit)
+    return id_page(rows, page.limit)
 
 
 async def update_course(
@@ -466,8 +466,8 @@ async def list_records(
         session,
         visible=access.records_visible_to(principal),
         filters=filters.model_dump(),
-        after=repository.after_id(page),
+        after=after_id(page),
         limit=page.limit + 1,
     )
-    items, cursor = repository.next_cursor(rows, page.limit)
+    items, cursor = id_page(rows, page.limit)
     return [RecordOut.model_validate(dict(r)) for r in items], cursor
