@@ -47,6 +47,9 @@ SERVICE_TABLES = {
         "capacity_offers",
         "bookings",
         "booking_students",
+        "supervisor_projection",
+        "supervisor_projection_units",
+        "supervisor_assignments",
         "idempotency_keys",
     },
     "supervisors": {

@@ -122,7 +122,9 @@ async def offers(service: RunningService) -> list[Any]:
 async def events(service: RunningService) -> list[Envelope]:
     async with service.db.read() as session:
         rows = (await session.execute(select(outbox.c.payload).order_by(outbox.c.seq))).scalars()
-        return [Envelope.from_bytes(payload) for payload in rows]
+        found = [Envelope.from_bytes(payload) for payload in rows]
+    # Units announce themselves too (unit.registered/changed, see test_units); not offer news.
+    return [e for e in found if e.aggregatetype != "unit"]
 
 
 def problem(response: Any, status: int, code: str) -> dict[str, Any]:

@@ -100,7 +100,9 @@ async def count(service: RunningService, table: Any) -> int:
 async def events(service: RunningService) -> list[Envelope]:
     async with service.db.read() as session:
         rows = (await session.execute(select(outbox.c.payload).order_by(outbox.c.seq))).scalars()
-        return [Envelope.from_bytes(payload) for payload in rows]
+        found = [Envelope.from_bytes(payload) for payload in rows]
+    # Units announce themselves too (unit.registered/changed, see test_units); not offer news.
+    return [e for e in found if e.aggregatetype != "unit"]
 
 
 async def offer_row(service: RunningService, offer_id: str) -> Any:

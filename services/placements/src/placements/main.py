@@ -1,4 +1,5 @@
-"""The placements service: care units, capacity offers, bookings, portal search."""
+"""The placements service: care units, capacity offers, bookings, the supervisor gate,
+portal search."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from placements.offers.endpoints import router as offers_router
 from placements.search.endpoints import router as search_router
 from placements.settings import Settings
 from placements.subscriptions import SUBSCRIPTIONS
+from placements.supervision.endpoints import router as supervision_router
 from placements.units.endpoints import router as units_router
 
 DEFINITION = ServiceDefinition(
@@ -30,6 +32,7 @@ DEFINITION = ServiceDefinition(
         imports_router,
         offers_router,
         bookings_router,
+        supervision_router,
         search_router,
     ],
     subscriptions=SUBSCRIPTIONS,

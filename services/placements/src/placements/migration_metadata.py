@@ -11,6 +11,7 @@ from placements import schema
 from placements.bookings import tables as _bookings  # noqa: F401  (registers tables)
 from placements.projections import agreements
 from placements.search import indexes as _search_indexes  # noqa: F401  (registers the search indexes)
+from placements.supervision import tables as _supervision  # noqa: F401  (registers tables)
 
 # One MetaData holding copies of every table: Alembic and the schema-equality test read
 # ``target_metadata.tables``, and the organisation projection's MetaData is shared with

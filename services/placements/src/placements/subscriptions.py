@@ -7,11 +7,17 @@ from vfu_common.messaging.consumer import Subscription
 from vfu_common.projections import organisations
 
 from placements.projections import agreements
+from placements.supervision import projection as supervisors
 
 SUBSCRIPTIONS = [
     Subscription(
         durable="placements-from-agreements",
         stream=service_stream("agreements"),
         handlers={**organisations.HANDLERS, **agreements.HANDLERS},
+    ),
+    Subscription(
+        durable="placements-from-supervisors",
+        stream=service_stream("supervisors"),
+        handlers=supervisors.HANDLERS,
     ),
 ]

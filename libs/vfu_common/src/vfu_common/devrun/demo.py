@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from vfu_common.devrun.demo_placements import load_placement_demo
+from vfu_common.devrun.demo_supervisors import load_supervisor_demo
 from vfu_common.devrun.http import request_json
 from vfu_common.reference import organisation_id_for_number
 
@@ -214,4 +215,5 @@ def load_demo(gateway_url: str, keys: Mapping[str, str], *, say: Callable[[str],
     for agreement in demo_agreements(date.today()):
         agreement_id = _sign_into_force(api, keys, agreement)
         say(f"demo: agreement {agreement_id} active: {agreement['title']}")
-    load_placement_demo(gateway_url, keys, org_id=_org_id, say=say)
+    placements = load_placement_demo(gateway_url, keys, org_id=_org_id, say=say)
+    load_supervisor_demo(gateway_url, keys, placements, say=say)

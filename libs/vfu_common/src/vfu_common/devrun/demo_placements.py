@@ -103,6 +103,14 @@ DEMO_UNITS: list[dict[str, Any]] = [
 
 
 @dataclass(frozen=True)
+class PlacementDemoIds:
+    """What the supervisors demo refers to: unit ids by name, a confirmed peer booking."""
+
+    units: dict[str, str]
+    peer_booking: str
+
+
+@dataclass(frozen=True)
 class Period:
     """A placement period inside one term."""
 
@@ -243,8 +251,11 @@ def load_placement_demo(
     org_id: Callable[[str], str],
     say: Callable[[str], None],
     today: date | None = None,
-) -> None:
-    """Units, offers for both demo programmes, and bookings in each state."""
+) -> PlacementDemoIds:
+    """Units, offers for both demo programmes, and bookings in each state.
+
+    Returns the ids later demo data refers to (units by name, notable bookings).
+    """
     demo = PlacementDemo(gateway_url, keys, org_id, say)
     demo.wait_for_coverage("Uppsala universitet", "Region Uppsala", NURSING)
     demo.wait_for_coverage("Örebro universitet", "Region Örebro län", MEDICINE)
@@ -302,3 +313,4 @@ def load_placement_demo(
         if name == "past":
             demo.advance(region_orebro, booking, "complete", wanted=("completed",))
     demo.say("demo: placements loaded (units, offers, bookings in every state)")
+    return PlacementDemoIds(units=dict(demo.units), peer_booking=confirmed)

@@ -119,10 +119,3 @@ def too_many_students(students: int, places: int) -> ProblemError:
         "Too many students",
         f"{students} student(s) for {places} place(s).",
     )
-
-
-def invalid_cursor() -> ProblemError:
-    """A cursor that is not a next_cursor of this list."""
-    return ProblemError(
-        400, "invalid_cursor", "Invalid cursor", "Pass back a next_cursor exactly as received."
-    )

@@ -32,7 +32,7 @@ from vfu_common.events.contracts import (
 from vfu_common.idempotency import IdempotencyGuard, StoredResponse
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
-from vfu_common.pagination import PageParams, encode_cursor
+from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
 from vfu_common.rules.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
 from placements.bookings import access, errors, repository
@@ -48,6 +48,7 @@ from placements.bookings.schemas import (
 )
 from placements.codes import CONFIRMED_STATUSES, HOLDING_STATUSES
 from placements.offers.access import LIVE_AGREEMENT_STATUSES
+from placements.supervision.release import release_for_cancelled, release_for_completed
 
 CREATE_OPERATION = "POST /api/v1/placements/bookings"
 # Statuses whose booking may still name (or change) its students.
@@ -266,7 +267,7 @@ def _after(page: PageParams) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(page.cursor["after"]))
     except (KeyError, ValueError) as exc:
-        raise errors.invalid_cursor() from exc
+        raise invalid_cursor() from exc
 
 
 async def _load_visible(session: AsyncSession, booking_id: uuid.UUID, principal: Principal) -> Row:
@@ -376,6 +377,7 @@ async def cancel(
         held=-held,
         confirmed=-confirmed,
     )
+    await release_for_cancelled(session, [booking_id])
     return BookingOut.from_row(row, students)
 
 
@@ -419,6 +421,7 @@ async def complete(
         values={"status": "completed"},
         contract=PLACEMENT_COMPLETED,
     )
+    await release_for_completed(session, row)
     return BookingOut.from_row(row, students)
 
 
@@ -493,4 +496,6 @@ async def _by_date(
         return False
     count = await repository.student_count(session, booking_id)
     await emit_booking_event(session, contract, row, student_count=count)
+    if status == "completed":
+        await release_for_completed(session, row)
     return True

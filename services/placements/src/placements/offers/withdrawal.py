@@ -26,6 +26,7 @@ from placements.bookings.tables import booking_students, bookings
 from placements.codes import CONFIRMED_STATUSES
 from placements.offers import errors, repository
 from placements.offers.events import emit_offer_event
+from placements.supervision.release import release_for_cancelled
 
 REASON: Final = "offer_withdrawn"
 WITHDRAWABLE: Final = ("draft", "published", "closed")
@@ -83,6 +84,8 @@ async def _cancel_bookings(
         await emit_booking_event(
             session, BOOKING_CANCELLED, row, student_count=counts.get(row["id"], 0)
         )
+    # Their supervisors are free again (confirmed bookings may have had some).
+    await release_for_cancelled(session, booking_ids)
 
 
 async def _places_still_confirmed(session: AsyncSession, offer_id: uuid.UUID) -> int:

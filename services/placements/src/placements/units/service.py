@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.clock import utcnow
 from vfu_common.errors import validation_problem
+from vfu_common.events.contracts import UNIT_CHANGED, UNIT_REGISTERED
 from vfu_common.identity import Principal
 from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, after_id, id_page
@@ -28,6 +29,7 @@ from placements.offers import service as offers_service
 from placements.offers.service import LOCATION_COLUMNS, location_of
 from placements.units import errors, repository
 from placements.units.access import require_manager
+from placements.units.events import emit_unit_event
 from placements.units.schemas import UnitCreate, UnitFields, UnitOut, UnitUpdate
 
 _FIELDS: Final = tuple(UnitFields.model_fields)
@@ -124,7 +126,9 @@ async def create_unit(
         )
     except IntegrityError as exc:  # a concurrent request took the HSA-id after our check
         raise errors.hsa_id_taken(data.hsa_id or "") from exc
-    return await load(session, unit_id)
+    unit = await load(session, unit_id)
+    await emit_unit_event(session, UNIT_REGISTERED, unit)
+    return unit
 
 
 async def get_unit(session: AsyncSession, unit_id: uuid.UUID) -> RowMapping:
@@ -172,6 +176,7 @@ async def update_unit(
     except IntegrityError as exc:
         raise errors.hsa_id_taken(merged.hsa_id or "") from exc
     unit = await load(session, unit_id)
+    await emit_unit_event(session, UNIT_CHANGED, unit)
     if any(column in values for column in LOCATION_COLUMNS):
         await offers_service.refresh_unit_copies(session, unit_id, location_of(unit))
     return unit
