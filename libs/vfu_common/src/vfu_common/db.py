@@ -86,8 +86,14 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry]
     return on_connect
 
 
-def _configure_sqlite(engine: AsyncEngine, begin_statement: str, busy_timeout_ms: int) -> None:
+def _configure_sqlite(
+    engine: AsyncEngine, begin_statement: str | None, busy_timeout_ms: int
+) -> None:
+    """Pragmas on every connection; ``begin_statement`` opens each transaction (None:
+    none is opened, every statement runs on its own, as the read engine does)."""
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+    if begin_statement is None:
+        return
 
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin_statement)
@@ -100,6 +106,12 @@ class Database:
 
     Use ``async with db.write() as session`` for a unit of work that changes data (it
     commits on success and rolls back on error) and ``async with db.read()`` otherwise.
+
+    Reads run in autocommit: every statement sees the latest committed data on its own,
+    with no BEGIN and COMMIT around it. On PostgreSQL that is what READ COMMITTED gives
+    each statement of a transaction anyway; on SQLite it only drops the snapshot shared
+    by the statements of one read, which no read here relies on. A read that needs one
+    consistent view of several statements must use ``write()``.
     """
 
     def __init__(
@@ -114,12 +126,21 @@ class Database:
             )
             self.read_engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
             _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
-            _configure_sqlite(self.read_engine, "BEGIN", busy_timeout_ms)
+            _configure_sqlite(self.read_engine, None, busy_timeout_ms)
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
-            self.read_engine = self.write_engine
+            # Its own pool, half the size: reads are single short statements, and the
+            # service's connections stay within what the write pool alone used to take
+            # plus half again (PostgreSQL's default max_connections is 100).
+            self.read_engine = create_async_engine(
+                url,
+                pool_size=max(1, pool_size // 2),
+                max_overflow=max(1, pool_size // 2),
+                pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+            )
 
         # A Session subclass per database so the commit hook wakes only this service's relay.
         session_class = type("ServiceSession", (Session,), {})
