@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from agreements.main import create_app
 from agreements.settings import Settings
-from fastapi import FastAPI
-from vfu_common.db import Database
 from vfu_common.devrun.processes import NatsServer
 from vfu_common.testing import test_keypair as keypair
-
-
-@dataclass
-class RunningService:
-    """The agreements service served over HTTP, with a client and a look at its database."""
-
-    url: str
-    app: FastAPI
-    client: httpx.AsyncClient
-    db: Database
+from vfu_common.testing_http import RunningService, running_service
 
 
 @pytest.fixture
 async def agreements_service(
-    database_url: str, nats_server: NatsServer, serve_app: Any, migrate_service: Any
+    database_url: str, nats_server: NatsServer, migrate_service: Any
 ) -> AsyncIterator[RunningService]:
     """The migrated agreements service, its lifespan running (database, NATS, relay)."""
     await migrate_service("agreements", database_url)
@@ -38,13 +25,5 @@ async def agreements_service(
         internal_public_key=keypair()[1],
         log_level="WARNING",
     )
-    app = create_app(settings)
-    db = Database(database_url)
-    try:
-        async with (
-            serve_app(app) as url,
-            httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30.0)) as client,
-        ):
-            yield RunningService(url=url, app=app, client=client, db=db)
-    finally:
-        await db.dispose()
+    async with running_service(create_app(settings), database_url) as service:
+        yield service

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from placements.main import create_app
 from placements.projections.agreements import HANDLERS
 from placements.settings import Settings
@@ -29,26 +26,10 @@ from vfu_common.events.contracts import (
     EventContract,
 )
 from vfu_common.messaging.outbox import build_envelope
-from vfu_common.testing import identity_headers
 from vfu_common.testing import test_keypair as keypair
+from vfu_common.testing_http import Actor, RunningService, running_service
 
 API = "/api/v1/placements"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """An organisation acting in one role (``organisation_id`` None: e.g. a generic portal)."""
-
-    role: str
-    organisation_id: uuid.UUID | None
-
-    def headers(self) -> dict[str, str]:
-        """Headers with a fresh internal token for this actor."""
-        return identity_headers(
-            roles={self.role},
-            organisation_id=self.organisation_id,
-            subject=f"test:{self.role}:{self.organisation_id}",
-        )
 
 
 def _org(n: int) -> uuid.UUID:
@@ -69,24 +50,9 @@ PORTAL = Actor("portal", None)
 ADMIN = Actor("admin", None)
 
 
-@dataclass
-class RunningService:
-    """The placements service served over HTTP, with a client and a look at its database."""
-
-    url: str
-    app: FastAPI
-    client: httpx.AsyncClient
-    db: Database
-
-    async def call(self, actor: Actor, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """``method`` on ``API + path`` as ``actor`` (extra headers merge in)."""
-        headers = actor.headers() | kwargs.pop("headers", {})
-        return await self.client.request(method, API + path, headers=headers, **kwargs)
-
-
 @pytest.fixture
 async def placements_service(
-    database_url: str, nats_server: NatsServer, serve_app: Any, migrate_service: Any
+    database_url: str, nats_server: NatsServer, migrate_service: Any
 ) -> AsyncIterator[RunningService]:
     """The migrated placements service, its lifespan running (database, NATS, relay)."""
     await migrate_service("placements", database_url)
@@ -96,16 +62,8 @@ async def placements_service(
         internal_public_key=keypair()[1],
         log_level="WARNING",
     )
-    app = create_app(settings)
-    db = Database(database_url)
-    try:
-        async with (
-            serve_app(app) as url,
-            httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30.0)) as client,
-        ):
-            yield RunningService(url=url, app=app, client=client, db=db)
-    finally:
-        await db.dispose()
+    async with running_service(create_app(settings), database_url, api=API) as service:
+        yield service
 
 
 def agreement_terms(**overrides: Any) -> AgreementTermsV1:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from supervisors.main import create_app
 from supervisors.settings import Settings
 from supervisors.subscriptions import SUBSCRIPTIONS
@@ -22,26 +19,10 @@ from vfu_common.db import Database
 from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import EventContract, EventPayload
 from vfu_common.messaging.outbox import build_envelope
-from vfu_common.testing import identity_headers
 from vfu_common.testing import test_keypair as keypair
+from vfu_common.testing_http import Actor, RunningService, running_service
 
 API = "/api/v1/supervisors"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """An organisation acting in one role (``organisation_id`` None: e.g. a generic portal)."""
-
-    role: str
-    organisation_id: uuid.UUID | None
-
-    def headers(self) -> dict[str, str]:
-        """Headers with a fresh internal token for this actor."""
-        return identity_headers(
-            roles={self.role},
-            organisation_id=self.organisation_id,
-            subject=f"test:{self.role}:{self.organisation_id}",
-        )
 
 
 def _org(n: int) -> uuid.UUID:
@@ -64,24 +45,9 @@ COORDINATOR = Actor("coordinator", _org(6))
 ADMIN = Actor("admin", None)
 
 
-@dataclass
-class RunningService:
-    """The supervisors service served over HTTP, with a client and a look at its database."""
-
-    url: str
-    app: FastAPI
-    client: httpx.AsyncClient
-    db: Database
-
-    async def call(self, actor: Actor, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """``method`` on ``API + path`` as ``actor`` (extra headers merge in)."""
-        headers = actor.headers() | kwargs.pop("headers", {})
-        return await self.client.request(method, API + path, headers=headers, **kwargs)
-
-
 @pytest.fixture
 async def supervisors_service(
-    database_url: str, nats_server: NatsServer, serve_app: Any, migrate_service: Any
+    database_url: str, nats_server: NatsServer, migrate_service: Any
 ) -> AsyncIterator[RunningService]:
     """The migrated supervisors service, its lifespan running (database, NATS, relay)."""
     await migrate_service("supervisors", database_url)
@@ -91,16 +57,8 @@ async def supervisors_service(
         internal_public_key=keypair()[1],
         log_level="WARNING",
     )
-    app = create_app(settings)
-    db = Database(database_url)
-    try:
-        async with (
-            serve_app(app) as url,
-            httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(30.0)) as client,
-        ):
-            yield RunningService(url=url, app=app, client=client, db=db)
-    finally:
-        await db.dispose()
+    async with running_service(create_app(settings), database_url, api=API) as service:
+        yield service
 
 
 async def deliver(
