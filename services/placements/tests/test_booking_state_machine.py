@@ -17,7 +17,6 @@ predicts every outcome. After every step:
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -56,18 +55,12 @@ from vfu_common.idempotency import idempotency_keys
 from vfu_common.identity import Principal
 from vfu_common.messaging.outbox import build_envelope
 from vfu_common.messaging.tables import outbox
-from vfu_common.testing_db import (
-    create_postgres_database,
-    drop_postgres_database,
-    migrate,
-    sqlite_url,
-)
+from vfu_common.testing_db import database_for, migrate
 
 from services.placements.tests.booking_kit import END, START, insert_offer, insert_unit
 from services.placements.tests.conftest import REGION_ID, UNIVERSITY_ID, agreement_terms
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
-PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
 UNIVERSITY = Principal(
     subject="uni", organisation_id=UNIVERSITY_ID, roles=frozenset({"university"})
 )
@@ -386,27 +379,17 @@ class OffersAndBookings(RuleBasedStateMachine):
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_offers_and_bookings_state_machine(tmp_path: Path, backend: str) -> None:
-    setup_loop = asyncio.new_event_loop()
-    if backend == "sqlite":
-        url = sqlite_url(tmp_path)
-    elif PG_SERVER:
-        url = setup_loop.run_until_complete(create_postgres_database(PG_SERVER))
-    else:
-        setup_loop.close()
-        pytest.skip("VFU_TEST_DATABASE_URL not set")
-    world = World(url)
-    try:
-        OffersAndBookings.world = world
-        machine = OffersAndBookings.TestCase
-        machine.settings = settings(
-            max_examples=30,
-            stateful_step_count=20,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        )
-        machine().runTest()
-    finally:
-        world.close()
-        if backend == "postgres" and PG_SERVER:
-            setup_loop.run_until_complete(drop_postgres_database(PG_SERVER, url))
-        setup_loop.close()
+    with database_for(backend, tmp_path) as url:
+        world = World(url)
+        try:
+            OffersAndBookings.world = world
+            machine = OffersAndBookings.TestCase
+            machine.settings = settings(
+                max_examples=30,
+                stateful_step_count=20,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            )
+            machine().runTest()
+        finally:
+            world.close()

@@ -16,7 +16,6 @@ them through every action. A model predicts every outcome. After every step:
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -44,18 +43,12 @@ from vfu_common.rules.qualification import (
     evaluate,
     highest_level,
 )
-from vfu_common.testing_db import (
-    create_postgres_database,
-    drop_postgres_database,
-    migrate,
-    sqlite_url,
-)
+from vfu_common.testing_db import database_for, migrate
 
 from services.supervisors.tests.conftest import UNIVERSITY_ID
 from services.supervisors.tests.training_kit import DONE_ON, insert_supervisor
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
-PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
 ISSUER = Principal(subject="uni", organisation_id=UNIVERSITY_ID, roles=frozenset({"university"}))
 LEVELS = RequiredLevels(default="basic")
 COURSE_LEVELS = ("introduction", "course_7_5hp")
@@ -254,27 +247,17 @@ class TrainingRecords(RuleBasedStateMachine):
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_training_record_state_machine(tmp_path: Path, backend: str) -> None:
-    setup_loop = asyncio.new_event_loop()
-    if backend == "sqlite":
-        url = sqlite_url(tmp_path)
-    elif PG_SERVER:
-        url = setup_loop.run_until_complete(create_postgres_database(PG_SERVER))
-    else:
-        setup_loop.close()
-        pytest.skip("VFU_TEST_DATABASE_URL not set")
-    world = World(url)
-    try:
-        TrainingRecords.world = world
-        machine = TrainingRecords.TestCase
-        machine.settings = settings(
-            max_examples=25,
-            stateful_step_count=20,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        )
-        machine().runTest()
-    finally:
-        world.close()
-        if backend == "postgres" and PG_SERVER:
-            setup_loop.run_until_complete(drop_postgres_database(PG_SERVER, url))
-        setup_loop.close()
+    with database_for(backend, tmp_path) as url:
+        world = World(url)
+        try:
+            TrainingRecords.world = world
+            machine = TrainingRecords.TestCase
+            machine.settings = settings(
+                max_examples=25,
+                stateful_step_count=20,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            )
+            machine().runTest()
+        finally:
+            world.close()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -70,3 +73,25 @@ async def recreate_from_template(server_url: str, url: str, template_url: str) -
 def sqlite_path(url: str) -> Path:
     """The file of a ``sqlite_url``."""
     return Path(url.split(":///", 1)[1])
+
+
+@contextmanager
+def database_for(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL for a synchronous test (e.g. a Hypothesis state machine).
+
+    ``backend`` is "sqlite" (a file in ``tmp_path``) or "postgres" (a new database on
+    ``VFU_TEST_DATABASE_URL``, dropped afterwards; the test is skipped without it).
+    """
+    server = os.environ.get("VFU_TEST_DATABASE_URL")
+    if backend == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    if not server:
+        import pytest  # only tests call this; the benchmarks import the module too
+
+        pytest.skip("VFU_TEST_DATABASE_URL not set")
+    url = asyncio.run(create_postgres_database(server))
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(server, url))
