@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 from placements.offers.tables import capacity_offers
 from placements.search.geo import haversine_km
-from placements.search.schemas import SearchParams
+from placements.search.schemas import SearchPage, SearchParams
 from placements.units.tables import care_units
 from sqlalchemy import event, insert, update
 from vfu_common.db import Database
 from vfu_common.ids import new_id
+from vfu_common.projections.organisations import organisations
 from vfu_common.reference import municipalities
 
 from services.placements.tests.conftest import (
@@ -553,6 +554,43 @@ async def test_items_carry_no_personal_or_booking_fields(
     assert documented == set(SearchParams.model_fields)
 
 
+async def test_the_page_is_what_its_documented_model_would_serialise(
+    placements_service: RunningService,
+) -> None:
+    """The search writes its JSON from the rows without building OfferHit models (ADR 19):
+    the bytes must still be exactly those of the documented SearchPage, with every kind of
+    value present (a provider name, coordinates, a distance, nulls, a next_cursor)."""
+    db = placements_service.db
+    await project_agreement(db, agreement_terms())
+    async with db.write() as session:
+        await session.execute(
+            insert(organisations).values(
+                id=REGION_ID,
+                organisation_number="2321000016",
+                kind="region",
+                name="Region Uppsala",
+                municipality_code=None,
+                aggregate_version=1,
+                updated_at=datetime.now(UTC),
+            )
+        )
+    for n, point in enumerate([UPPSALA, STOCKHOLM, None]):
+        unit = await insert_unit(db, name=f"Avdelning {n}", point=point)
+        await insert_offer(db, unit, programme_code=None if n == 2 else "sjukskoterskeprogrammet")
+    searches = [
+        {"limit": 2},
+        {"near_lat": UPPSALA[0], "near_lon": UPPSALA[1], "within_km": 100, "sort": "distance"},
+        {"sort": "-free_places"},
+    ]
+    for params in searches:
+        response = await placements_service.call(UNIVERSITY, "GET", SEARCH, params=params)
+        assert response.status_code == 200, response.text
+        documented = SearchPage.model_validate_json(response.content)
+        assert documented.items, params
+        assert response.content == documented.model_dump_json().encode(), params
+        assert any(item.provider_name == "Region Uppsala" for item in documented.items)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -598,7 +636,7 @@ async def statements(placements_service: RunningService) -> AsyncIterator[list[s
     """The SQL statements the service's engines execute while the test runs."""
     runtime = placements_service.app.state.runtime
     seen: list[str] = []
-    engines = {runtime.db.read_engine.sync_engine, runtime.db.write_engine.sync_engine}
+    engines = set(runtime.db.sync_engines())
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement)

@@ -9,14 +9,27 @@ pooled. PostgreSQL uses one pooled engine for both.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event, text
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Row,
+    Table,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -72,6 +85,24 @@ def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def default_read_concurrency() -> int:
+    """The CPU count, at least 2: what ``Database.fetch_all`` runs at once by default.
+
+    Search statements are CPU-bound on cached pages. More of them at once than there are
+    cores only time-slices the same CPUs (and, on SQLite, the service's GIL), so every
+    statement takes longer and the event loop serving the requests gets a smaller share:
+    ``bench/search_latency.py`` at 8 clients on 2 cores gave a p95 of 61 ms with 10 at
+    once and 42 ms with 2 on SQLite, 57 ms and 41 ms on PostgreSQL (ADR 19).
+    """
+    return max(2, os.cpu_count() or 2)
+
+
+def _is_sqlite_file(url: str) -> bool:
+    """True for a SQLite database in a file (not in memory, where engines do not share it)."""
+    database = make_url(url).database
+    return is_sqlite_url(url) and database not in (None, "", ":memory:")
+
+
 def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself, so it can be IMMEDIATE.
@@ -115,18 +146,33 @@ class Database:
     """
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+        read_concurrency: int | None = None,
     ) -> None:
         self.url = url
+        # How many fetch_all statements run at once (the rest wait their turn, in order).
+        self.read_concurrency = read_concurrency or default_read_concurrency()
+        self._read_slots = asyncio.Semaphore(self.read_concurrency)
         self.is_sqlite = is_sqlite_url(url)
+        self._threaded_reads: _ThreadedSqliteReads | None = None
         self._commit_listeners: list[Callable[[], None]] = []
         if self.is_sqlite:
             self.write_engine = create_async_engine(
                 url, pool_size=1, max_overflow=0, pool_timeout=60
             )
-            self.read_engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            self.read_engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=0, skip_autocommit_rollback=True
+            )
             _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
             _configure_sqlite(self.read_engine, None, busy_timeout_ms)
+            if _is_sqlite_file(url):
+                self._threaded_reads = _ThreadedSqliteReads(
+                    url, self.read_concurrency, busy_timeout_ms
+                )
         else:
             self.write_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -140,6 +186,7 @@ class Database:
                 max_overflow=max(1, pool_size // 2),
                 pool_pre_ping=True,
                 isolation_level="AUTOCOMMIT",
+                skip_autocommit_rollback=True,
             )
 
         # A Session subclass per database so the commit hook wakes only this service's relay.
@@ -167,9 +214,39 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session."""
-        async with self._reader() as session, session.begin():
+        """A read-only session.
+
+        No transaction block: the engine is in autocommit, so a COMMIT at the end would
+        change nothing, and on SQLite it would cost one more hop to aiosqlite's thread.
+        The ROLLBACK on close is skipped for the same reason (skip_autocommit_rollback).
+        """
+        async with self._reader() as session:
             yield session
+
+    async def fetch_all(
+        self, statement: Executable, values: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        """Run one read statement in autocommit and return all its rows.
+
+        For hot read paths that are one statement (the portal search). At most
+        ``read_concurrency`` run at once; the others wait in order. On a SQLite file the
+        whole of it (checkout, execute, fetch, result processing) runs on one of that
+        many read threads in a single hop, where aiosqlite hops to its thread for the
+        cursor, the execute, the fetch and the close apart (ADR 19). On PostgreSQL it runs
+        on a pooled connection of the read engine, without an ORM session.
+        """
+        if self._threaded_reads is not None:
+            return await self._threaded_reads.fetch_all(statement, values)
+        async with self._read_slots, self.read_engine.connect() as connection:
+            result = await connection.execute(statement, values)
+            return result.all()
+
+    def sync_engines(self) -> list[Engine]:
+        """Every engine's synchronous core, for event listeners (tests, instrumentation)."""
+        engines = [self.write_engine.sync_engine, self.read_engine.sync_engine]
+        if self._threaded_reads is not None:
+            engines.append(self._threaded_reads.engine)
+        return engines
 
     async def ping(self) -> None:
         """Raise unless the database answers."""
@@ -181,6 +258,41 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+        if self._threaded_reads is not None:
+            self._threaded_reads.close()
+
+
+class _ThreadedSqliteReads:
+    """Statements on a SQLite file run whole on a pool of threads (Database.fetch_all).
+
+    The stdlib driver through a synchronous engine, with the pragmas and autocommit of
+    the async read engine; one pooled connection per thread at most.
+    """
+
+    def __init__(self, url: str, threads: int, busy_timeout_ms: int) -> None:
+        self.engine: Engine = create_engine(
+            make_url(url).set(drivername="sqlite"),
+            pool_size=threads,
+            max_overflow=0,
+            skip_autocommit_rollback=True,
+            connect_args={"check_same_thread": False},
+        )
+        event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqlite-read")
+
+    def _run(self, statement: Executable, values: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
+        with self.engine.connect() as connection:
+            return connection.execute(statement, values).all()
+
+    async def fetch_all(
+        self, statement: Executable, values: Mapping[str, Any] | None
+    ) -> Sequence[Row[Any]]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, statement, values)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()
 
 
 def _dialect_insert(session: AsyncSession, table: Table) -> Any:

@@ -136,7 +136,7 @@ def create_service_app(definition: ServiceDefinition, settings: BaseServiceSetti
         runtime = ServiceRuntime(
             definition=definition,
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, read_concurrency=settings.database_read_concurrency),
             nats=NatsConnection(settings.nats_url, name=definition.name),
         )
         app.state.runtime = runtime

@@ -22,6 +22,12 @@ class BaseServiceSettings(BaseSettings):
         default="sqlite+aiosqlite:///./data/service.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
     )
+    database_read_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Hot one-statement reads (the portal search) run at once; the rest "
+        "queue. Default: the CPU count, at least 2 (vfu_common.db.default_read_concurrency)",
+    )
     nats_url: str = Field(default="nats://127.0.0.1:4223", description="NATS server URL(s)")
     internal_public_key_file: Path | None = Field(
         default=None,

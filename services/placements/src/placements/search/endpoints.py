@@ -48,6 +48,5 @@ async def search_offers(
     The response carries a strong `ETag`; send it back in `If-None-Match` to get a 304
     while nothing you would see has changed.
     """
-    async with db.read() as session:
-        page = await service.search_offers(session, params, principal=principal)
-    return conditional_json(page.model_dump_json().encode(), if_none_match)
+    body = await service.search_offers(db, params, principal=principal)
+    return conditional_json(body, if_none_match)
