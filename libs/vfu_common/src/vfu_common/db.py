@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -83,6 +85,43 @@ class UtcDateTime(TypeDecorator[datetime]):
 def is_sqlite_url(url: str) -> bool:
     """True for SQLite URLs."""
     return url.startswith("sqlite")
+
+
+#: A pooled PostgreSQL connection idle in the pool longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+_RETURNED_AT = "vfu_returned_at"
+
+
+def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """SQLAlchemy's pre-ping, only for connections that sat idle in the pool (ADR 19).
+
+    ``pool_pre_ping`` costs a round trip on every checkout: every booking's transaction,
+    every audit batch, every relay pass. A connection back in the pool within seconds was
+    just used; one idle for longer may have been cut by a database restart or a firewall,
+    and is pinged as before, the whole pool being replaced when the ping finds it dead. A
+    restart while connections are busy fails only the statements in flight, as it would
+    with pre-ping too (SQLAlchemy then invalidates the pool).
+    """
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    def mark_returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is not None and time.monotonic() - returned_at < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError() from error
+            raise
+
+    event.listen(sync_engine, "connect", mark_returned)
+    event.listen(sync_engine, "checkin", mark_returned)
+    event.listen(sync_engine, "checkout", ping_if_idle)
 
 
 def default_read_concurrency() -> int:
@@ -152,6 +191,7 @@ class Database:
         pool_size: int = 10,
         busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
         read_concurrency: int | None = None,
+        ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS,
     ) -> None:
         self.url = url
         # How many fetch_all statements run at once (the rest wait their turn, in order).
@@ -175,7 +215,7 @@ class Database:
                 )
         else:
             self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                url, pool_size=pool_size, max_overflow=pool_size
             )
             # Its own pool, half the size: reads are single short statements, and the
             # service's connections stay within what the write pool alone used to take
@@ -184,10 +224,11 @@ class Database:
                 url,
                 pool_size=max(1, pool_size // 2),
                 max_overflow=max(1, pool_size // 2),
-                pool_pre_ping=True,
                 isolation_level="AUTOCOMMIT",
                 skip_autocommit_rollback=True,
             )
+            for engine in (self.write_engine, self.read_engine):
+                _ping_after_idle(engine, ping_after_idle_seconds)
 
         # A Session subclass per database so the commit hook wakes only this service's relay.
         session_class = type("ServiceSession", (Session,), {})
