@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -214,16 +215,19 @@ class Database:
                     url, self.read_concurrency, busy_timeout_ms
                 )
         else:
-            self.write_engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size
-            )
+            # Every connection the pool may open is kept (no overflow): an overflow
+            # connection is closed when it comes back while the pool is full, so a load
+            # beyond pool_size connected and disconnected all the time, each new connection
+            # costing its set-up queries and an empty prepared-statement cache (ADR 19).
+            # Requests beyond the cap wait for a connection instead.
+            self.write_engine = create_async_engine(url, pool_size=2 * pool_size, max_overflow=0)
             # Its own pool, half the size: reads are single short statements, and the
-            # service's connections stay within what the write pool alone used to take
-            # plus half again (PostgreSQL's default max_connections is 100).
+            # service's connections stay within 30 (PostgreSQL's default max_connections
+            # is 100).
             self.read_engine = create_async_engine(
                 url,
-                pool_size=max(1, pool_size // 2),
-                max_overflow=max(1, pool_size // 2),
+                pool_size=max(2, pool_size),
+                max_overflow=0,
                 isolation_level="AUTOCOMMIT",
                 skip_autocommit_rollback=True,
             )
@@ -341,10 +345,18 @@ def _dialect_insert(session: AsyncSession, table: Table) -> Any:
     return (sqlite.insert if name == "sqlite" else postgresql.insert)(table)
 
 
+@lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect_name: str, table: Table) -> Any:
+    # Built once per table: the values are bound per call, so a hot path (the idempotency
+    # claim of every booking) does not build and key a new statement each time.
+    insert = sqlite.insert if dialect_name == "sqlite" else postgresql.insert
+    return insert(table).on_conflict_do_nothing()
+
+
 async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
     """``INSERT ... ON CONFLICT DO NOTHING``; True when the row was inserted."""
-    stmt = _dialect_insert(session, table).values(**values).on_conflict_do_nothing()
-    result = await session.execute(stmt)
+    stmt = _insert_ignore_statement(session.get_bind().dialect.name, table)
+    result = await session.execute(stmt, values)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 

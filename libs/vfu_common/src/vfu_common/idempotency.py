@@ -30,7 +30,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import Header
 from fastapi.responses import Response
-from sqlalchemy import Column, Integer, String, Table, Text, select, update
+from sqlalchemy import Column, Integer, String, Table, Text, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vfu_common.clock import utcnow
@@ -105,6 +105,17 @@ class StoredResponse:
             media_type="application/json",
             headers={REPLAY_HEADER: "true"},
         )
+
+
+# Built once: every booking stores its answer with it.
+_REMEMBER = (
+    update(idempotency_keys)
+    .where(
+        idempotency_keys.c.client == bindparam("of_client"),
+        idempotency_keys.c.key == bindparam("of_key"),
+    )
+    .values(status_code=bindparam("answer_status"), response_body=bindparam("answer_body"))
+)
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,11 @@ class IdempotencyGuard:
         if self.key is None:
             return
         await session.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.client == self.client, idempotency_keys.c.key == self.key)
-            .values(status_code=status_code, response_body=body)
+            _REMEMBER,
+            {
+                "of_client": self.client,
+                "of_key": self.key,
+                "answer_status": status_code,
+                "answer_body": body,
+            },
         )
