@@ -4,7 +4,9 @@ SQLite gets WAL, a busy timeout, and ``BEGIN IMMEDIATE`` on every write transact
 check-then-update cannot interleave with another writer. Writes go through a single
 connection (pool of one): measured on our machines, a pool of SQLite writers pushed p99
 to ~1 s through lock contention, while one writer queues cheaply in-process. Readers are
-pooled. PostgreSQL uses one pooled engine for both.
+pooled, in autocommit. PostgreSQL has a write pool and a read pool (autocommit) that keep
+their connections. ``Database.fetch_all`` runs hot one-statement reads on a bounded number
+of slots (ADR 19).
 """
 
 from __future__ import annotations
@@ -340,17 +342,19 @@ class _ThreadedSqliteReads:
         self.engine.dispose()
 
 
+def _insert_of(dialect_name: str, table: Table) -> Any:
+    return (sqlite.insert if dialect_name == "sqlite" else postgresql.insert)(table)
+
+
 def _dialect_insert(session: AsyncSession, table: Table) -> Any:
-    name = session.get_bind().dialect.name
-    return (sqlite.insert if name == "sqlite" else postgresql.insert)(table)
+    return _insert_of(session.get_bind().dialect.name, table)
 
 
 @lru_cache(maxsize=64)
 def _insert_ignore_statement(dialect_name: str, table: Table) -> Any:
     # Built once per table: the values are bound per call, so a hot path (the idempotency
     # claim of every booking) does not build and key a new statement each time.
-    insert = sqlite.insert if dialect_name == "sqlite" else postgresql.insert
-    return insert(table).on_conflict_do_nothing()
+    return _insert_of(dialect_name, table).on_conflict_do_nothing()
 
 
 async def insert_ignore(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:

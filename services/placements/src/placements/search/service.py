@@ -82,8 +82,8 @@ def _cursor_after(params: SearchParams, row: Mapping[str, Any]) -> str:
     return encode_cursor({"sort": params.sort, "after": value, "id": str(row["id"])})
 
 
-#: The fields of a hit in the order of OfferHit, which documents them (and the test of
-#: this module checks that every hit validates against it and serialises identically).
+#: The fields of a hit in the order of OfferHit, which documents them
+#: (tests/test_search.py checks that pages validate against it and serialise identically).
 HIT_FIELDS = tuple(OfferHit.model_fields)
 
 
