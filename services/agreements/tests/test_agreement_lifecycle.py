@@ -24,7 +24,6 @@ from agreements.agreements.schemas import AgreementAmend, AgreementCreate, Party
 from agreements.organisations.schemas import OrganisationCreate
 from agreements.organisations.service import register_organisation
 from agreements.scheduler.runner import AgreementScheduler
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import delete, select, text, update
@@ -36,6 +35,7 @@ from vfu_common.events.envelope import Envelope
 from vfu_common.identity import Principal
 from vfu_common.messaging.tables import outbox
 from vfu_common.testing_db import migrate, sqlite_url
+from vfu_common.testing_stateful import run_state_machine
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 START = date(2027, 1, 11)
@@ -320,16 +320,4 @@ class Lifecycle(RuleBasedStateMachine):
 
 
 def test_agreement_lifecycle_state_machine(tmp_path: Path) -> None:
-    world = World(tmp_path)
-    try:
-        Lifecycle.world = world
-        machine = Lifecycle.TestCase
-        machine.settings = settings(
-            max_examples=30,
-            stateful_step_count=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        )
-        machine().runTest()
-    finally:
-        world.close()
+    run_state_machine(Lifecycle, World(tmp_path), max_examples=30, steps=25)

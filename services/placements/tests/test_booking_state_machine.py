@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -56,6 +56,7 @@ from vfu_common.identity import Principal
 from vfu_common.messaging.outbox import build_envelope
 from vfu_common.messaging.tables import outbox
 from vfu_common.testing_db import database_for, migrate
+from vfu_common.testing_stateful import run_state_machine
 
 from services.placements.tests.booking_kit import END, START, insert_offer, insert_unit
 from services.placements.tests.conftest import REGION_ID, UNIVERSITY_ID, agreement_terms
@@ -380,16 +381,10 @@ class OffersAndBookings(RuleBasedStateMachine):
 )
 def test_offers_and_bookings_state_machine(tmp_path: Path, backend: str) -> None:
     with database_for(backend, tmp_path) as url:
-        world = World(url)
-        try:
-            OffersAndBookings.world = world
-            machine = OffersAndBookings.TestCase
-            machine.settings = settings(
-                max_examples=30,
-                stateful_step_count=20,
-                deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            )
-            machine().runTest()
-        finally:
-            world.close()
+        run_state_machine(
+            OffersAndBookings,
+            World(url),
+            max_examples=30,
+            steps=20,
+            also_suppress=[HealthCheck.filter_too_much],
+        )

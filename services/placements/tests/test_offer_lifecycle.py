@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -43,6 +42,7 @@ from vfu_common.identity import Principal
 from vfu_common.ids import new_id
 from vfu_common.messaging.tables import outbox
 from vfu_common.testing_db import migrate, sqlite_url
+from vfu_common.testing_stateful import run_state_machine
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 PROVIDER = Principal(
@@ -296,16 +296,4 @@ class OfferLifecycle(RuleBasedStateMachine):
 
 
 def test_offer_lifecycle_state_machine(tmp_path: Path) -> None:
-    world = World(tmp_path)
-    try:
-        OfferLifecycle.world = world
-        machine = OfferLifecycle.TestCase
-        machine.settings = settings(
-            max_examples=40,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        )
-        machine().runTest()
-    finally:
-        world.close()
+    run_state_machine(OfferLifecycle, World(tmp_path), max_examples=40, steps=30)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 from sqlalchemy import delete, select, update
@@ -44,6 +44,7 @@ from vfu_common.rules.qualification import (
     highest_level,
 )
 from vfu_common.testing_db import database_for, migrate
+from vfu_common.testing_stateful import run_state_machine
 
 from services.supervisors.tests.conftest import UNIVERSITY_ID
 from services.supervisors.tests.training_kit import DONE_ON, insert_supervisor
@@ -248,16 +249,10 @@ class TrainingRecords(RuleBasedStateMachine):
 )
 def test_training_record_state_machine(tmp_path: Path, backend: str) -> None:
     with database_for(backend, tmp_path) as url:
-        world = World(url)
-        try:
-            TrainingRecords.world = world
-            machine = TrainingRecords.TestCase
-            machine.settings = settings(
-                max_examples=25,
-                stateful_step_count=20,
-                deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            )
-            machine().runTest()
-        finally:
-            world.close()
+        run_state_machine(
+            TrainingRecords,
+            World(url),
+            max_examples=25,
+            steps=20,
+            also_suppress=[HealthCheck.filter_too_much],
+        )
