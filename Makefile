@@ -7,14 +7,14 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
-MANIFESTS := uv.lock pyproject.toml libs/vfu_common/pyproject.toml gateway/pyproject.toml \
+MANIFESTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml) gateway/pyproject.toml \
 	services/agreements/pyproject.toml services/placements/pyproject.toml \
 	services/supervisors/pyproject.toml
 
 .PHONY: run test lint typecheck pytest bench fuzz env clean
 
 run: env ## start NATS, the three services and the gateway (Ctrl-C stops all)
-	$(BIN)/python -m vfu_common.devrun
+	$(BIN)/python -m vfu_devrun
 
 test: env lint typecheck pytest ## the whole suite: lint, types, every test
 
@@ -23,7 +23,8 @@ lint: env
 	$(BIN)/ruff format --check .
 
 typecheck: env
-	$(BIN)/mypy libs/vfu_common/src gateway/src services/agreements/src \
+	$(BIN)/mypy libs/vfu_common/src libs/vfu_domain/src libs/vfu_devrun/src \
+		libs/vfu_testing/src gateway/src services/agreements/src \
 		services/placements/src services/supervisors/src
 
 pytest: env

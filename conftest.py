@@ -18,8 +18,8 @@ from typing import Any
 # "gateway" when it imports gateway/tests; importing the real package first keeps it real.
 import gateway.app  # noqa: F401
 import pytest
-from vfu_common.devrun.processes import NatsServer, free_port
-from vfu_common.testing_db import (
+from vfu_devrun.processes import NatsServer, free_port
+from vfu_testing.databases import (
     create_postgres_database,
     drop_postgres_database,
     migrate,
@@ -27,7 +27,7 @@ from vfu_common.testing_db import (
     sqlite_path,
     sqlite_url,
 )
-from vfu_common.testing_http import serve
+from vfu_testing.http import serve
 
 ROOT = Path(__file__).resolve().parent
 PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")

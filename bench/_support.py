@@ -21,9 +21,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from vfu_common.devrun.launcher import SERVICES, LaunchConfig, Launcher
-from vfu_common.devrun.processes import free_port, spawn, terminate
-from vfu_common.identifiers import luhn_check_digit
+from vfu_devrun.launcher import SERVICES, LaunchConfig, Launcher
+from vfu_devrun.processes import free_port, spawn, terminate
+from vfu_domain.identifiers import luhn_check_digit
 
 BENCH_DIR = Path(__file__).resolve().parent
 PYTHON = sys.executable

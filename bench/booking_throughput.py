@@ -70,7 +70,7 @@ from _support import (
     print_table,
     wait_http_ok,
 )
-from vfu_common.devrun.launcher import SERVICES, Launcher
+from vfu_devrun.launcher import SERVICES, Launcher
 
 DEFAULT_PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 TARGET_RATIO = 0.25
@@ -191,16 +191,16 @@ async def prepare(
     from placements.projections.agreements import HANDLERS
     from placements.units.tables import care_units
     from sqlalchemy import insert
-    from vfu_common.clock import utcnow
     from vfu_common.db import Database
     from vfu_common.events.contracts import (
         AGREEMENT_ACTIVATED,
         AgreementPartyV1,
         AgreementTermsV1,
     )
-    from vfu_common.ids import new_id
     from vfu_common.messaging.outbox import build_envelope
-    from vfu_common.reference import municipalities
+    from vfu_common.utc import utcnow
+    from vfu_common.uuid7 import new_id
+    from vfu_domain.reference import municipalities
 
     db = Database(database_url)
     try:
@@ -417,8 +417,8 @@ async def profile_bookings(
     from placements.main import create_app
     from placements.settings import Settings
     from sqlalchemy import event
-    from vfu_common.identity import generate_keypair
-    from vfu_common.testing import identity_headers
+    from vfu_common.internal_token import generate_keypair
+    from vfu_testing.tokens import identity_headers
 
     private_pem, public_pem = generate_keypair()
     settings = Settings(
@@ -496,7 +496,8 @@ def bench_database(
     label: str, placements_url: str | None, args: argparse.Namespace
 ) -> dict[str, Target]:
     """Start the system on one database, load every target, return them with results."""
-    from vfu_common.identity import INTERNAL_HEADER, InternalTokenSigner, Principal
+    from vfu_common.internal_token import INTERNAL_HEADER, InternalTokenSigner
+    from vfu_common.principal import Principal
 
     with system_on(placements_url, keep=args.keep) as launcher:
         cfg = launcher.config
@@ -741,7 +742,7 @@ def main() -> int:
 
 def bench_postgres(args: argparse.Namespace) -> dict[str, Target]:
     """The PostgreSQL run, in a database created for it and dropped after."""
-    from vfu_common.testing_db import create_postgres_database, drop_postgres_database
+    from vfu_testing.databases import create_postgres_database, drop_postgres_database
 
     server = os.environ.get("VFU_BENCH_DATABASE_URL", DEFAULT_PG_SERVER)
     url = asyncio.run(create_postgres_database(server))

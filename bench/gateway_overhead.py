@@ -50,7 +50,8 @@ from _support import (
     running_system,
     wait_http_ok,
 )
-from vfu_common.identity import INTERNAL_HEADER, InternalTokenSigner, Principal
+from vfu_common.internal_token import INTERNAL_HEADER, InternalTokenSigner
+from vfu_common.principal import Principal
 
 DEFAULT_EXTRA_SITE = Path.home() / ".cache" / "vfu-bench" / "site"
 TRANSPORTS = ("httpx", "httpx-aiohttp", "aiohttp")

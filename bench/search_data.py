@@ -25,9 +25,9 @@ from placements.projections.agreements import agreement_parties, agreements
 from placements.units.tables import care_units
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vfu_common.projections.organisations import organisations
-from vfu_common.reference import counties, municipalities
-from vfu_common.terms import term_window
+from vfu_domain.organisation_projection import organisations
+from vfu_domain.reference import counties, municipalities
+from vfu_domain.terms import term_window
 
 #: County seats (approximate), the centre each county's units are scattered around.
 COUNTY_CENTRES: dict[str, tuple[float, float]] = {

@@ -14,7 +14,7 @@ Per database (a SQLite file in a temporary directory; a fresh PostgreSQL databas
    measures it with them);
 2. start a nats-server and the placements service (``python -m placements`` under
    uvicorn, one process) on free ports, and call it **directly** with internal tokens
-   minted with the test key (vfu_common.testing), not through the gateway: the figure is
+   minted with the test key (vfu_testing.tokens), not through the gateway: the figure is
    the search's, the gateway's hop is measured by gateway_overhead.py;
 3. check that every query of the mix returns the same offers through HTTP and as
    hand-written SQL, then load both with ``--concurrency`` closed-loop clients (default
@@ -69,10 +69,10 @@ from _support import (
 )
 from placements.search.geo import circle
 from sqlalchemy.ext.asyncio import create_async_engine
-from vfu_common.devrun.processes import NatsServer
-from vfu_common.identity import INTERNAL_HEADER
+from vfu_common.internal_token import INTERNAL_HEADER
 from vfu_common.migrations import upgrade
-from vfu_common.testing import mint_internal_token, test_keypair
+from vfu_devrun.processes import NatsServer
+from vfu_testing.tokens import mint_internal_token, test_keypair
 
 ROOT = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = ROOT / "services" / "placements" / "alembic.ini"

@@ -2,7 +2,7 @@
 
 ``tests/access`` and ``tests/api`` call every operation of the gateway's aggregated
 OpenAPI as every role; they share this fixture (one system per module). The system is
-what ``make run`` starts (``vfu_common.devrun.launcher``), on free ports with SQLite, and
+what ``make run`` starts (``vfu_devrun.launcher``), on free ports with SQLite, and
 with the gateway's per-client rate limit lifted: one test client makes hundreds of calls.
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
-from vfu_common.devrun.launcher import SERVICES, LaunchConfig, Launcher, fetch_access_token
-from vfu_common.devrun.processes import free_port
+from vfu_devrun.launcher import SERVICES, LaunchConfig, Launcher, fetch_access_token
+from vfu_devrun.processes import free_port
 
 # Each role as a demo grant (``Launcher.key_named``); the coordinator has no demo grant and
 # gets an OAuth client of its own in ``running_system``.

@@ -10,15 +10,15 @@ from typing import Any
 import httpx
 import pytest
 from gateway.app import create_app
-from gateway.testing import (
+from vfu_testing.databases import sqlite_url
+from vfu_testing.gateway import (
     AuthStore,
     gateway_settings,
     identity_echo,
     migrate_store,
     provision,
 )
-from vfu_common.testing_db import sqlite_url
-from vfu_common.testing_http import serve_together
+from vfu_testing.http import serve_together
 
 
 @pytest.fixture(scope="session")

@@ -23,23 +23,23 @@ from gateway.headers import (
 )
 from gateway.openapi import merge_documents
 from gateway.settings import Settings
-from gateway.testing import AuthStore
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from vfu_common.devrun.processes import free_port
-from vfu_common.identity import (
+from vfu_common.internal_token import (
     INTERNAL_HEADER,
     InternalTokenVerifier,
     InvalidIdentityError,
     generate_keypair,
 )
-from vfu_common.testing import mint_internal_token
-from vfu_common.testing import test_keypair as keypair
-from vfu_common.testing_http import serve_together
 from vfu_common.web.middleware import RequestContextMiddleware
+from vfu_devrun.processes import free_port
+from vfu_testing.gateway import AuthStore
+from vfu_testing.http import serve_together
+from vfu_testing.tokens import mint_internal_token
+from vfu_testing.tokens import test_keypair as keypair
 
 PROBLEM = "application/problem+json"
 RETRY_AFTER = 7

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gateway.auth.grants import GrantError, check_roles, parse_roles, roles_text
 from gateway.auth.hashing import hash_secret, keyed_hash, new_salt, verify_secret
 from gateway.auth.keys import KeyRing, SigningKey, public_jwk, thumbprint
-from vfu_common.clock import utcnow
+from vfu_common.utc import utcnow
 
 
 def test_scrypt_hashes_are_salted_self_describing_and_verify() -> None:

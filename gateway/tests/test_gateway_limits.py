@@ -25,14 +25,14 @@ from gateway.breaker import CircuitBreaker, State
 from gateway.limits import RateLimiter, retry_after_header
 from gateway.proxy import Upstream
 from gateway.settings import Settings
-from gateway.testing import AuthStore
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from vfu_common.devrun.processes import free_port
-from vfu_common.testing import test_keypair as keypair
-from vfu_common.testing_http import serve_together
+from vfu_devrun.processes import free_port
+from vfu_testing.gateway import AuthStore
+from vfu_testing.http import serve_together
+from vfu_testing.tokens import test_keypair as keypair
 
 PROBLEM = "application/problem+json"
 API = "/api/v1/agreements"

@@ -267,7 +267,7 @@ def test_start_order_and_keys(compose: dict[str, Any], name: str) -> None:
 
 def test_keygen_writes_the_keys_volume_with_the_gateway_image(compose: dict[str, Any]) -> None:
     keygen = compose["services"]["keygen"]
-    assert module_of(command_of(keygen)) == "vfu_common.keys"
+    assert module_of(command_of(keygen)) == "vfu_common.internal_token"
     assert command_of(keygen)[3:] == ["/keys"]
     assert keygen["build"] == compose["services"][GATEWAY]["build"]
     assert "keys:/keys" in keygen["volumes"]

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from vfu_common.devrun.launcher import DATABASES, SERVICES, LaunchConfig, Launcher
-from vfu_common.devrun.processes import free_port
-from vfu_common.testing_db import create_postgres_database, drop_postgres_database
+from vfu_devrun.launcher import DATABASES, SERVICES, LaunchConfig, Launcher
+from vfu_devrun.processes import free_port
+from vfu_testing.databases import create_postgres_database, drop_postgres_database
 
 PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
 

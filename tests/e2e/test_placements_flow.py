@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from vfu_common.devrun.launcher import Launcher
+from vfu_devrun.launcher import Launcher
 
 from tests.e2e.conftest import running_system
 

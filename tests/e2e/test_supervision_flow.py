@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from vfu_common.devrun.launcher import Launcher
-from vfu_common.reference import organisation_id_for_number
+from vfu_devrun.launcher import Launcher
+from vfu_domain.reference import organisation_id_for_number
 
 from tests.e2e.conftest import running_system
 

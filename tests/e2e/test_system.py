@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from vfu_common.devrun.demo import development_grants
-from vfu_common.devrun.launcher import (
+from vfu_devrun.demo import development_grants
+from vfu_devrun.launcher import (
     Launcher,
     fetch_access_token,
 )

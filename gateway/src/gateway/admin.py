@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
+from vfu_common.utc import utcnow
 
 from gateway.auth.apikeys import API_KEY_ROLES, create_api_key, list_api_keys, revoke_api_key
 from gateway.auth.clients import create_client, list_clients, revoke_client

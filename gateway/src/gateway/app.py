@@ -18,8 +18,9 @@ from vfu_common.errors import (
     install_problem_handlers,
     send_problem,
 )
-from vfu_common.identity import InternalTokenSigner, Principal
+from vfu_common.internal_token import InternalTokenSigner
 from vfu_common.logging import configure_logging, current_request_id
+from vfu_common.principal import Principal
 from vfu_common.web.middleware import RequestContextMiddleware, header
 
 from gateway.auth.authenticator import Authenticator, AuthStoreUnavailableError

@@ -1,7 +1,7 @@
 """``vfu dev-credentials --out FILE < grants.json``: demo credentials for ``make run``.
 
 For each grant (``{slug: {name, organisation_id, roles}}``, as in
-``vfu_common.devrun.demo.development_grants``) an OAuth client, and for each portal grant
+``vfu_devrun.demo.development_grants``) an OAuth client, and for each portal grant
 an API key too; their secrets go to FILE (mode 600, in the git-ignored data directory),
 the only place they exist. Run again, it keeps FILE while every credential in it still
 works in this store, and otherwise makes a fresh set (a new database, say).

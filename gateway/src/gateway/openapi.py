@@ -7,7 +7,7 @@ import copy
 import logging
 from typing import Any
 
-from vfu_common.identity import INTERNAL_HEADER
+from vfu_common.internal_token import INTERNAL_HEADER
 
 from gateway.auth.grants import GRANTABLE_ROLES
 from gateway.proxy import Upstream

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from starlette.types import Receive, Scope, Send
 from vfu_common.errors import send_problem
-from vfu_common.identity import INTERNAL_HEADER
+from vfu_common.internal_token import INTERNAL_HEADER
 
 from gateway.breaker import CircuitBreaker
 from gateway.headers import downstream_response_headers, upstream_request_headers

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.db import Database, new_metadata
 from vfu_common.events.contracts import EventPayload, register
 from vfu_common.events.envelope import Envelope
-from vfu_common.ids import new_id
+from vfu_common.uuid7 import new_id
 
 TEST_TYPE = "vfu.testsvc.thing.happened.v1"
 

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from vfu_common.access import allow, enforce_access_matrix, everyone
 from vfu_common.errors import install_problem_handlers
-from vfu_common.identity import InternalTokenVerifier
-from vfu_common.testing import identity_headers
-from vfu_common.testing import test_keypair as keypair
+from vfu_common.internal_token import InternalTokenVerifier
 from vfu_common.web.middleware import InternalIdentityMiddleware
+from vfu_testing.tokens import identity_headers
+from vfu_testing.tokens import test_keypair as keypair
 
 API = "/api/v1/things"
 

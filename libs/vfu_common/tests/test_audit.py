@@ -19,10 +19,10 @@ from vfu_common.audit.tables import append_only_ddl, audit_log
 from vfu_common.audit.tables import metadata as audit_metadata
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError, install_problem_handlers
-from vfu_common.identity import InternalTokenVerifier
-from vfu_common.ids import new_id
-from vfu_common.testing import identity_headers, test_keypair
+from vfu_common.internal_token import InternalTokenVerifier
+from vfu_common.uuid7 import new_id
 from vfu_common.web.middleware import InternalIdentityMiddleware, RequestContextMiddleware
+from vfu_testing.tokens import identity_headers, test_keypair
 
 ORG = uuid.UUID("0190c3a0-0000-7000-8000-000000000001")
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from vfu_common.events.contracts import EventPayload, all_contracts, contract_for, register
 from vfu_common.events.envelope import Envelope
-from vfu_common.ids import new_id
+from vfu_common.uuid7 import new_id
 
 
 @given(

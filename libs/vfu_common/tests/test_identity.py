@@ -8,14 +8,14 @@ import uuid
 
 import jwt
 import pytest
-from vfu_common.identity import (
+from vfu_common.internal_token import (
     InternalTokenSigner,
     InternalTokenVerifier,
     InvalidIdentityError,
-    Principal,
     generate_keypair,
 )
-from vfu_common.testing import mint_internal_token, test_keypair
+from vfu_common.principal import Principal
+from vfu_testing.tokens import mint_internal_token, test_keypair
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from messaging_testkit import THING, ThingHappenedV1, effects
 from sqlalchemy import func, select
 from vfu_common.db import Database
-from vfu_common.ids import new_id
 from vfu_common.messaging.outbox import emit
 from vfu_common.messaging.tables import outbox
+from vfu_common.uuid7 import new_id
 
 
 class Boom(Exception):

@@ -14,11 +14,11 @@ import httpx
 import jsonschema
 from fastapi import APIRouter
 from pydantic import BaseModel
+from vfu_common.app_factory import ServiceDefinition, create_service_app
 from vfu_common.errors import PROBLEM_CONTENT_TYPE, ProblemError, problem_responses
-from vfu_common.service import ServiceDefinition, create_service_app
 from vfu_common.settings import BaseServiceSettings
-from vfu_common.testing import identity_headers
-from vfu_common.testing import test_keypair as keypair
+from vfu_testing.tokens import identity_headers
+from vfu_testing.tokens import test_keypair as keypair
 
 API = "/api/v1/things"
 

@@ -22,15 +22,15 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.db import Database
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.envelope import Envelope
 from vfu_common.events.streams import DLQ_STREAM, ensure_stream, service_stream
-from vfu_common.ids import new_id
+from vfu_common.messaging.connection import NatsConnection
 from vfu_common.messaging.consumer import Consumer, Subscription, dlq_subject
 from vfu_common.messaging.outbox import build_envelope, emit
 from vfu_common.messaging.relay import OutboxRelay
 from vfu_common.messaging.tables import inbox, outbox
-from vfu_common.nats_connection import NatsConnection
+from vfu_common.uuid7 import new_id
+from vfu_devrun.processes import NatsServer
 
 STREAM = service_stream("testsvc")
 

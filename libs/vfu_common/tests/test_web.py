@@ -193,9 +193,9 @@ def test_log_lines_are_json_with_request_correlation_and_trace_ids(
 
 
 async def test_websocket_scopes_are_closed_without_reaching_the_app() -> None:
-    from vfu_common.identity import InternalTokenVerifier
-    from vfu_common.testing import test_keypair
+    from vfu_common.internal_token import InternalTokenVerifier
     from vfu_common.web.middleware import InternalIdentityMiddleware
+    from vfu_testing.tokens import test_keypair
 
     reached: list[str] = []
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from agreements.main import create_app
 from agreements.settings import Settings
-from vfu_common.devrun.processes import NatsServer
-from vfu_common.testing import test_keypair as keypair
-from vfu_common.testing_http import RunningService, running_service
+from vfu_devrun.processes import NatsServer
+from vfu_testing.http import RunningService, running_service
+from vfu_testing.tokens import test_keypair as keypair
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Agreements over HTTP on SQLite and PostgreSQL: lifecycle, refusals, amendments, coverage.
 
-Time is moved with the feature's clock (``CLOCK.set``) and the scheduler is ticked
+Time is moved with the feature's clock (``CALENDAR.set``) and the scheduler is ticked
 directly, so no test sleeps.
 """
 
@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from agreements.agreements.clock import CLOCK
 from agreements.agreements.models import Agreement
+from agreements.calendar import CALENDAR
 from agreements.scheduler.runner import AgreementScheduler
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox
 from vfu_common.pagination import encode_cursor
-from vfu_common.testing import identity_headers
+from vfu_testing.tokens import identity_headers
 
 API = "/api/v1/agreements/agreements"
 COVERAGE = "/api/v1/agreements/coverage"
@@ -64,9 +64,9 @@ ROLE_OF_KIND = {"region": "provider", "municipality": "provider", "university": 
 
 @pytest.fixture(autouse=True)
 def pinned_clock() -> Iterator[None]:
-    CLOCK.set(TODAY)
+    CALENDAR.set(TODAY)
     yield
-    CLOCK.set(None)
+    CALENDAR.set(None)
 
 
 class Parties:
@@ -321,7 +321,7 @@ async def test_all_signed_before_valid_from_waits_for_the_scheduler(
     assert read.json()["status"] == "pending_signatures"
     assert (await scheduler(service).tick(starts - timedelta(days=1))).activated == []
 
-    CLOCK.set(starts)
+    CALENDAR.set(starts)
     report = await scheduler(service).tick()
     assert [str(a) for a in report.activated] == [agreement_id]
     assert (await scheduler(service).tick()).activated == []
@@ -753,7 +753,7 @@ async def test_amendment_activated_by_the_last_signature_ends_its_predecessor_at
     await post(service, v2, "propose", admin())
     await post(service, v2, "sign", parties.headers("region"))
     await post(service, v2, "sign", parties.headers("municipality"))
-    CLOCK.set(effective)
+    CALENDAR.set(effective)
     last = await post(service, v2, "sign", parties.headers("university"))
     assert last.json()["status"] == "active"  # activated in the request, no scheduler tick
 

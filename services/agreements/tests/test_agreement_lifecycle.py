@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from agreements.agreements import service
-from agreements.agreements.clock import CLOCK
 from agreements.agreements.models import STATUSES, Agreement
 from agreements.agreements.schemas import AgreementAmend, AgreementCreate, PartyIn
+from agreements.calendar import CALENDAR
 from agreements.organisations.schemas import OrganisationCreate
 from agreements.organisations.service import register_organisation
 from agreements.scheduler.runner import AgreementScheduler
@@ -32,10 +32,10 @@ from sqlalchemy.orm import selectinload
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError
 from vfu_common.events.envelope import Envelope
-from vfu_common.identity import Principal
 from vfu_common.messaging.tables import outbox
-from vfu_common.testing_db import migrate, sqlite_url
-from vfu_common.testing_stateful import run_state_machine
+from vfu_common.principal import Principal
+from vfu_testing.databases import migrate, sqlite_url
+from vfu_testing.stateful import run_state_machine
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 START = date(2027, 1, 11)
@@ -115,7 +115,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        CLOCK.set(START)
+        CALENDAR.set(START)
         self.versions: list[uuid.UUID] = []
         self.parties: list[str] = []
         self.proposed: set[uuid.UUID] = set()
@@ -242,7 +242,7 @@ class Lifecycle(RuleBasedStateMachine):
         agreement_id = self.pick(which)
         before = self.status(agreement_id)
         data = AgreementAmend(
-            effective_from=CLOCK.today() + timedelta(days=in_days), title="Amended"
+            effective_from=CALENDAR.today() + timedelta(days=in_days), title="Amended"
         )
 
         async def go(session: AsyncSession) -> None:
@@ -256,7 +256,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule(days=st.integers(0, 120))
     def advance_and_tick(self, days: int) -> None:
-        self.world.run(self.world.scheduler.tick(CLOCK.advance(days)))
+        self.world.run(self.world.scheduler.tick(CALENDAR.advance(days)))
 
     # --- invariants ------------------------------------------------------------------------
 
@@ -316,7 +316,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.world.run(self.world.clear())
-        CLOCK.set(None)
+        CALENDAR.set(None)
 
 
 def test_agreement_lifecycle_state_machine(tmp_path: Path) -> None:

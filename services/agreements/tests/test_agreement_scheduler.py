@@ -18,17 +18,17 @@ from typing import Any
 
 import pytest
 from agreements.agreements import service
-from agreements.agreements.clock import CLOCK
 from agreements.agreements.schemas import AgreementCreate
+from agreements.calendar import CALENDAR
 from agreements.organisations.schemas import OrganisationCreate
 from agreements.organisations.service import register_organisation
 from agreements.scheduler.runner import LEASE_NAME, AgreementScheduler
 from sqlalchemy import select
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope
-from vfu_common.identity import Principal
 from vfu_common.messaging.lease import Lease
 from vfu_common.messaging.tables import outbox
+from vfu_common.principal import Principal
 
 TODAY = date(2027, 1, 11)
 ORGANISATIONS = (
@@ -40,9 +40,9 @@ ORGANISATIONS = (
 
 @pytest.fixture(autouse=True)
 def pinned_clock() -> Iterator[None]:
-    CLOCK.set(TODAY)
+    CALENDAR.set(TODAY)
     yield
-    CLOCK.set(None)
+    CALENDAR.set(None)
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ async def test_the_run_loop_ticks_under_the_lease(db: Database) -> None:
     agreement_id = await signed_agreement(
         db, ids, "LAK", valid_from=(TODAY + timedelta(days=1)).isoformat()
     )
-    CLOCK.set(TODAY + timedelta(days=1))
+    CALENDAR.set(TODAY + timedelta(days=1))
     scheduler = AgreementScheduler(db, interval_seconds=0.01)
     task = asyncio.create_task(scheduler.run())
     try:

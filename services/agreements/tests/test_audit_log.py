@@ -10,7 +10,7 @@ import pytest
 from agreements.organisations.models import Organisation
 from sqlalchemy import func, select, text
 from vfu_common.audit.tables import audit_log
-from vfu_common.testing import identity_headers
+from vfu_testing.tokens import identity_headers
 
 ORGANISATIONS = "/api/v1/agreements/organisations"
 AUDIT = "/api/v1/agreements/audit"

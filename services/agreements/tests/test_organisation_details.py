@@ -21,17 +21,17 @@ from agreements.organisations.seed import seed_reference_organisations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from vfu_common.clock import utcnow
 from vfu_common.db import Database, UtcDateTime
 from vfu_common.events.contracts import contract_for
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox
 from vfu_common.migrations import upgrade
 from vfu_common.pagination import encode_cursor
-from vfu_common.projections import organisations as projection
-from vfu_common.reference import organisation_id_for_number, universities
-from vfu_common.testing import identity_headers
-from vfu_common.testing_db import sqlite_url
+from vfu_common.utc import utcnow
+from vfu_domain import organisation_projection as projection
+from vfu_domain.reference import organisation_id_for_number, universities
+from vfu_testing.databases import sqlite_url
+from vfu_testing.tokens import identity_headers
 
 ORGANISATIONS = "/api/v1/agreements/organisations"
 REGISTERED = "vfu.agreements.organisation.registered.v1"

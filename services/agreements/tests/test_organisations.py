@@ -12,9 +12,9 @@ import httpx
 from agreements.organisations.models import Organisation
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
-from vfu_common.identifiers import luhn_check_digit
 from vfu_common.messaging.tables import outbox
-from vfu_common.testing import identity_headers
+from vfu_domain.identifiers import luhn_check_digit
+from vfu_testing.tokens import identity_headers
 
 PROBLEM = "application/problem+json"
 ORGANISATIONS = "/api/v1/agreements/organisations"

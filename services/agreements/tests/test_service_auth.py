@@ -21,16 +21,16 @@ import jwt
 from agreements.main import create_app
 from agreements.settings import Settings
 from cryptography.hazmat.primitives import serialization
-from vfu_common.devrun.processes import free_port
-from vfu_common.identity import (
+from vfu_common.internal_token import (
     AUDIENCE,
     INTERNAL_HEADER,
     ISSUER,
     generate_keypair,
 )
-from vfu_common.testing import identity_headers, mint_internal_token
-from vfu_common.testing import test_keypair as keypair
 from vfu_common.web.middleware import PUBLIC_PATHS
+from vfu_devrun.processes import free_port
+from vfu_testing.tokens import identity_headers, mint_internal_token
+from vfu_testing.tokens import test_keypair as keypair
 
 PROBLEM = "application/problem+json"
 ORGANISATIONS = "/api/v1/agreements/organisations"

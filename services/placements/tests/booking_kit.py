@@ -18,12 +18,12 @@ from placements.bookings.tables import booking_students, bookings
 from placements.offers.tables import capacity_offers
 from placements.units.tables import care_units
 from sqlalchemy import func, insert, select
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope
-from vfu_common.ids import new_id
 from vfu_common.messaging.tables import outbox
-from vfu_common.reference import municipalities
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.reference import municipalities
 
 from services.placements.tests.conftest import REGION_ID, Actor, RunningService
 

@@ -18,7 +18,6 @@ from placements.main import create_app
 from placements.projections.agreements import HANDLERS
 from placements.settings import Settings
 from vfu_common.db import Database
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import (
     AGREEMENT_ACTIVATED,
     AgreementPartyV1,
@@ -26,8 +25,9 @@ from vfu_common.events.contracts import (
     EventContract,
 )
 from vfu_common.messaging.outbox import build_envelope
-from vfu_common.testing import test_keypair as keypair
-from vfu_common.testing_http import Actor, RunningService, running_service
+from vfu_devrun.processes import NatsServer
+from vfu_testing.http import Actor, RunningService, running_service
+from vfu_testing.tokens import test_keypair as keypair
 
 API = "/api/v1/placements"
 

@@ -28,7 +28,6 @@ from placements.projections.agreements import (
 from placements.settings import Settings
 from sqlalchemy import select
 from vfu_common.db import Database
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import (
     AGREEMENT_ACTIVATED,
     AGREEMENT_AMENDED,
@@ -44,9 +43,10 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.streams import ensure_stream, service_stream
 from vfu_common.messaging.outbox import build_envelope
-from vfu_common.rules.coverage import CoverageQuery, decide_coverage
-from vfu_common.testing import identity_headers
-from vfu_common.testing import test_keypair as keypair
+from vfu_devrun.processes import NatsServer
+from vfu_domain.coverage import CoverageQuery, decide_coverage
+from vfu_testing.tokens import identity_headers
+from vfu_testing.tokens import test_keypair as keypair
 
 UNIVERSITY = uuid.UUID("00000000-0000-7000-8000-000000000001")
 REGION = uuid.UUID("00000000-0000-7000-8000-000000000002")

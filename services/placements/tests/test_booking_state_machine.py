@@ -52,11 +52,11 @@ from vfu_common.errors import ProblemError
 from vfu_common.events.contracts import AGREEMENT_ACTIVATED
 from vfu_common.events.envelope import Envelope
 from vfu_common.idempotency import idempotency_keys
-from vfu_common.identity import Principal
 from vfu_common.messaging.outbox import build_envelope
 from vfu_common.messaging.tables import outbox
-from vfu_common.testing_db import database_for, migrate
-from vfu_common.testing_stateful import run_state_machine
+from vfu_common.principal import Principal
+from vfu_testing.databases import database_for, migrate
+from vfu_testing.stateful import run_state_machine
 
 from services.placements.tests.booking_kit import END, START, insert_offer, insert_unit
 from services.placements.tests.conftest import REGION_ID, UNIVERSITY_ID, agreement_terms

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from vfu_common.events.contracts import AGREEMENT_ACTIVATED, AgreementPartyV1
-from vfu_common.testing import identity_headers
+from vfu_testing.tokens import identity_headers
 
 from services.placements.tests.booking_kit import (
     BOOKINGS,

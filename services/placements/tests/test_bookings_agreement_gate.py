@@ -17,7 +17,6 @@ from typing import Any
 
 import nats
 from placements.projections.agreements import HANDLERS
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import (
     AGREEMENT_ACTIVATED,
     AGREEMENT_AMENDED,
@@ -29,6 +28,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.streams import ensure_stream, service_stream
 from vfu_common.messaging.outbox import build_envelope
+from vfu_devrun.processes import NatsServer
 
 from services.placements.tests.booking_kit import (
     BOOKINGS,

@@ -34,15 +34,15 @@ from placements.units.schemas import UnitCreate
 from placements.units.service import create_unit
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError
 from vfu_common.events.envelope import Envelope
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.messaging.tables import outbox
-from vfu_common.testing_db import migrate, sqlite_url
-from vfu_common.testing_stateful import run_state_machine
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_testing.databases import migrate, sqlite_url
+from vfu_testing.stateful import run_state_machine
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 PROVIDER = Principal(

@@ -17,11 +17,11 @@ from placements.bookings.tables import booking_students, bookings
 from placements.codes import CONFIRMED_STATUSES
 from placements.offers.tables import capacity_offers
 from sqlalchemy import func, insert, select, update
-from vfu_common.clock import utcnow
 from vfu_common.events.contracts import OfferV1
 from vfu_common.events.envelope import Envelope
-from vfu_common.ids import new_id
 from vfu_common.messaging.tables import outbox
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 from services.placements.tests.conftest import (
     ADMIN,

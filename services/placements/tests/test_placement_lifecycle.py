@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 from placements.bookings.events import iso_weeks_spanned
-from placements.lifecycle.clock import CLOCK
+from placements.calendar import CALENDAR
 from placements.lifecycle.runner import LEASE_NAME, LifecycleScheduler
 from sqlalchemy import select
 from vfu_common.db import Database
@@ -117,11 +117,11 @@ async def test_a_period_passed_while_down_starts_and_completes_in_one_tick(
 ) -> None:
     db = placements_service.db
     booking_id = await confirmed_booking(placements_service, offer_id, places=1, students=[])
-    CLOCK.set(END + timedelta(days=30))
+    CALENDAR.set(END + timedelta(days=30))
     try:
         report = await LifecycleScheduler(db).tick()  # reads the pinned clock
     finally:
-        CLOCK.set(None)
+        CALENDAR.set(None)
     assert uuid.UUID(booking_id) in report.started
     assert uuid.UUID(booking_id) in report.completed
     mine = [e for e in await events(db) if e.aggregateid == booking_id]

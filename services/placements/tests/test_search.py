@@ -21,9 +21,9 @@ from placements.search.schemas import SearchPage, SearchParams
 from placements.units.tables import care_units
 from sqlalchemy import event, insert, update
 from vfu_common.db import Database
-from vfu_common.ids import new_id
-from vfu_common.projections.organisations import organisations
-from vfu_common.reference import municipalities
+from vfu_common.uuid7 import new_id
+from vfu_domain.organisation_projection import organisations
+from vfu_domain.reference import municipalities
 
 from services.placements.tests.conftest import (
     ADMIN,

@@ -16,11 +16,11 @@ from supervisors.main import create_app
 from supervisors.settings import Settings
 from supervisors.subscriptions import SUBSCRIPTIONS
 from vfu_common.db import Database
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import EventContract, EventPayload
 from vfu_common.messaging.outbox import build_envelope
-from vfu_common.testing import test_keypair as keypair
-from vfu_common.testing_http import Actor, RunningService, running_service
+from vfu_devrun.processes import NatsServer
+from vfu_testing.http import Actor, RunningService, running_service
+from vfu_testing.tokens import test_keypair as keypair
 
 API = "/api/v1/supervisors"
 

@@ -17,12 +17,12 @@ from sqlalchemy import insert, select
 from supervisors.projections.assignments import supervisor_assignments
 from supervisors.registry.tables import supervisors
 from supervisors.training.tables import training_courses
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.events.contracts import SupervisorAssignedV1, SupervisorReleasedV1
 from vfu_common.events.envelope import Envelope
-from vfu_common.ids import new_id
 from vfu_common.messaging.tables import outbox
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 from services.supervisors.tests.conftest import (
     EMPLOYER,

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import insert
 from supervisors.registry.tables import supervisor_units, supervisors
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.events.contracts import (
     OFFER_PUBLISHED,
@@ -24,7 +23,8 @@ from vfu_common.events.contracts import (
     EventPayload,
     OfferV1,
 )
-from vfu_common.rules.qualification import evaluate
+from vfu_common.utc import utcnow
+from vfu_domain.qualification import evaluate
 
 from services.supervisors.tests.conftest import MUNICIPALITY_ID, REGION_ID, UNIVERSITY_ID
 

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import nats
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import (
     SUPERVISOR_ASSIGNED,
     SUPERVISOR_RELEASED,
@@ -15,6 +14,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.streams import ensure_stream, service_stream
 from vfu_common.messaging.outbox import build_envelope
+from vfu_devrun.processes import NatsServer
 
 from services.supervisors.tests.conftest import EMPLOYER, RunningService, deliver
 from services.supervisors.tests.registry_kit import (

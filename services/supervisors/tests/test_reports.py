@@ -23,7 +23,6 @@ from supervisors.reports.demand import (
     peak_demand,
     supervisors_needed,
 )
-from vfu_common.devrun.processes import NatsServer
 from vfu_common.events.contracts import (
     AGREEMENT_ACTIVATED,
     OFFER_CLOSED,
@@ -35,6 +34,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.streams import ensure_stream, service_stream
 from vfu_common.messaging.outbox import build_envelope
+from vfu_devrun.processes import NatsServer
 
 from services.supervisors.tests.conftest import (
     ADMIN,

@@ -36,15 +36,15 @@ from supervisors.training.transitions import TRANSITIONS
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError
 from vfu_common.events.envelope import Envelope
-from vfu_common.identity import Principal
 from vfu_common.messaging.tables import outbox
-from vfu_common.rules.qualification import (
+from vfu_common.principal import Principal
+from vfu_domain.qualification import (
     QUALIFYING_RECORD_STATUSES,
     evaluate,
     highest_level,
 )
-from vfu_common.testing_db import database_for, migrate
-from vfu_common.testing_stateful import run_state_machine
+from vfu_testing.databases import database_for, migrate
+from vfu_testing.stateful import run_state_machine
 
 from services.supervisors.tests.conftest import UNIVERSITY_ID
 from services.supervisors.tests.training_kit import DONE_ON, insert_supervisor

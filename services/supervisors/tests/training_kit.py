@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from supervisors.registry.tables import supervisors
 from supervisors.training.tables import training_records
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope
-from vfu_common.ids import new_id
 from vfu_common.messaging.tables import outbox
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 from services.supervisors.tests.conftest import (
     REGION_ID,

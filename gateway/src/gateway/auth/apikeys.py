@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
+from vfu_common.utc import utcnow
 
 from gateway.auth.errors import AuthStoreUnavailableError
 from gateway.auth.grants import Grant, check_roles, listing_fields, parse_roles, roles_text

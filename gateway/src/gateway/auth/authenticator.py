@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 from vfu_common.db import Database
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from gateway.auth.apikeys import API_KEY_PREFIX, ApiKeyVerifier
 from gateway.auth.clients import revoked_client_ids

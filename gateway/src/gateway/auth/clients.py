@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
+from vfu_common.utc import utcnow
 
 from gateway.auth.grants import check_roles, listing_fields, parse_roles, roles_text
 from gateway.auth.hashing import dummy_hash, hash_secret, verify_secret_off_loop

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from vfu_common.identity import ROLES, Principal
+from vfu_common.principal import ROLES, Principal
 
 # "system" is the gateway's own identity towards the services; no outside caller gets it.
 GRANTABLE_ROLES = ROLES - {"system"}

@@ -18,8 +18,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, update
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
+from vfu_common.utc import utcnow
 
 from gateway.auth.tables import signing_keys
 

@@ -27,7 +27,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vfu_common.errors import problem_bytes
-from vfu_common.identity import ROLES, Principal
+from vfu_common.principal import ROLES, Principal
 
 #: The roles a caller from outside can hold (``system`` is for services' own calls).
 EXTERNAL_ROLES: Final = frozenset(ROLES - {"system"})
@@ -57,7 +57,7 @@ def allow(*roles: str, objects: str = "") -> Access:
     """An entry permitting ``roles`` (``system`` is always added: services act as it).
 
     Raises:
-        ValueError: A role is not one of ``vfu_common.identity.ROLES``.
+        ValueError: A role is not one of ``vfu_common.internal_token.ROLES``.
     """
     unknown = set(roles) - ROLES
     if unknown:

@@ -33,9 +33,9 @@ from fastapi.responses import Response
 from sqlalchemy import Column, Integer, String, Table, Text, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, insert_ignore, new_metadata
 from vfu_common.errors import ProblemError
+from vfu_common.utc import utcnow
 
 metadata = new_metadata()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from vfu_common.db import UtcDateTime, new_metadata
-from vfu_common.reference import HEALTHCARE_REGIONS, healthcare_region_for_municipality
+from vfu_domain.reference import HEALTHCARE_REGIONS, healthcare_region_for_municipality
 
 revision = "0002"
 down_revision = "0001"

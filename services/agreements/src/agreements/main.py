@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from vfu_common.service import ServiceDefinition, create_service_app
+from vfu_common.app_factory import ServiceDefinition, create_service_app
 
 from agreements.access_matrix import ACCESS
 from agreements.agreements.endpoints import router as agreements_router

@@ -4,8 +4,8 @@ portal search."""
 from __future__ import annotations
 
 from fastapi import FastAPI
-from vfu_common.projections.organisations import projection_router
-from vfu_common.service import ServiceDefinition, create_service_app
+from vfu_common.app_factory import ServiceDefinition, create_service_app
+from vfu_domain.organisation_projection import projection_router
 
 from placements.access_matrix import ACCESS
 from placements.bookings.endpoints import router as bookings_router

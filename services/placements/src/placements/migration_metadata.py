@@ -5,7 +5,7 @@ from __future__ import annotations
 from vfu_common import idempotency
 from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
-from vfu_common.projections import organisations
+from vfu_domain import organisation_projection
 
 from placements import schema
 from placements.bookings import tables as _bookings  # noqa: F401  (registers tables)
@@ -18,7 +18,7 @@ from placements.supervision import tables as _supervision  # noqa: F401  (regist
 # the supervisors service, so placements' own tables must not be added to it.
 target_metadata = new_metadata()
 for _source in (
-    organisations.metadata,
+    organisation_projection.metadata,
     agreements.metadata,
     audit.metadata,
     schema.metadata,

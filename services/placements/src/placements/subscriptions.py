@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vfu_common.events.streams import service_stream
 from vfu_common.messaging.consumer import Subscription
-from vfu_common.projections import organisations
+from vfu_domain import organisation_projection
 
 from placements.projections import agreements
 from placements.supervision import projection as supervisors
@@ -13,7 +13,7 @@ SUBSCRIPTIONS = [
     Subscription(
         durable="placements-from-agreements",
         stream=service_stream("agreements"),
-        handlers={**organisations.HANDLERS, **agreements.HANDLERS},
+        handlers={**organisation_projection.HANDLERS, **agreements.HANDLERS},
     ),
     Subscription(
         durable="placements-from-supervisors",

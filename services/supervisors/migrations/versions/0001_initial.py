@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 from vfu_common.messaging.tables import create_messaging_tables, drop_messaging_tables
-from vfu_common.projections.organisations import create_organisation_projection
+from vfu_domain.organisation_projection import create_organisation_projection
 
 revision = "0001"
 down_revision = None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from vfu_common.projections.organisations import projection_router
-from vfu_common.service import ServiceDefinition, create_service_app
+from vfu_common.app_factory import ServiceDefinition, create_service_app
+from vfu_domain.organisation_projection import projection_router
 
 from supervisors.access_matrix import ACCESS
 from supervisors.imports.endpoints import router as imports_router

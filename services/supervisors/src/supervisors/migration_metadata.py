@@ -5,7 +5,7 @@ from __future__ import annotations
 from vfu_common import idempotency
 from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
-from vfu_common.projections import organisations
+from vfu_domain import organisation_projection
 
 from supervisors import schema
 from supervisors.projections import handlers as _projections  # noqa: F401  (registers tables)
@@ -14,7 +14,12 @@ from supervisors.training import tables as _training  # noqa: F401  (registers t
 
 # Copies in a MetaData of our own: the projection's MetaData is shared with placements.
 target_metadata = new_metadata()
-for _source in (organisations.metadata, audit.metadata, schema.metadata, idempotency.metadata):
+for _source in (
+    organisation_projection.metadata,
+    audit.metadata,
+    schema.metadata,
+    idempotency.metadata,
+):
     for _table in _source.tables.values():
         _table.to_metadata(target_metadata)
 

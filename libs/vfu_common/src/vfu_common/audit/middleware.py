@@ -26,12 +26,12 @@ from vfu_common.audit.tables import (
     ROUTE_LENGTH,
     SUBJECT_LENGTH,
 )
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.errors import is_database_busy
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.logging import current_request_id
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A 201 body is buffered to read its ``id``; bodies beyond this are streamed unread.

@@ -17,8 +17,8 @@ from sqlalchemy import Select, and_, or_, select
 
 from vfu_common.audit.tables import audit_log
 from vfu_common.errors import ProblemError, problem_responses
-from vfu_common.identity import Principal
 from vfu_common.pagination import Page, encode_cursor
+from vfu_common.principal import Principal
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep
 
 

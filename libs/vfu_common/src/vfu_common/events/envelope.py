@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vfu_common.clock import utcnow
-from vfu_common.ids import new_id
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 
 class Envelope(BaseModel):

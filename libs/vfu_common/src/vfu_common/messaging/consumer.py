@@ -25,7 +25,6 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vfu_common.clock import utcnow
 from vfu_common.db import Database, insert_ignore
 from vfu_common.events.contracts import EventPayload, contract_for
 from vfu_common.events.envelope import Envelope
@@ -33,6 +32,7 @@ from vfu_common.events.streams import DLQ_STREAM, StreamSpec, ensure_stream
 from vfu_common.logging import bind_context
 from vfu_common.messaging.tables import inbox
 from vfu_common.metrics import EVENTS_CONSUMED
+from vfu_common.utc import utcnow
 
 _log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 
-from vfu_common.clock import utcnow
 from vfu_common.db import Database, insert_ignore
-from vfu_common.ids import new_id
 from vfu_common.messaging.tables import leases
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 
 class Lease:

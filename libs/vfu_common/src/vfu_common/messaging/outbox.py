@@ -6,11 +6,11 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vfu_common.clock import utcnow
 from vfu_common.events.contracts import EventContract, EventPayload
 from vfu_common.events.envelope import Envelope
 from vfu_common.logging import current_correlation_id, current_traceparent
 from vfu_common.messaging.tables import outbox
+from vfu_common.utc import utcnow
 
 
 async def add_event(session: AsyncSession, envelope: Envelope) -> None:

@@ -19,11 +19,11 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from sqlalchemy import delete, select, update
 
-from vfu_common.clock import utcnow
 from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
 from vfu_common.messaging.tables import outbox
 from vfu_common.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from vfu_common.utc import utcnow
 
 _log = logging.getLogger(__name__)
 

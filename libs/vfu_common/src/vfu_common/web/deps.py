@@ -12,8 +12,8 @@ from fastapi import Depends, Request
 
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError
-from vfu_common.identity import Principal
 from vfu_common.pagination import PageParams, page_params
+from vfu_common.principal import Principal
 
 
 async def get_database(request: Request) -> Database:

@@ -9,10 +9,10 @@ from collections.abc import Collection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vfu_common.errors import send_problem
-from vfu_common.identity import INTERNAL_HEADER, InternalTokenVerifier, InvalidIdentityError
-from vfu_common.ids import new_id
+from vfu_common.internal_token import INTERNAL_HEADER, InternalTokenVerifier, InvalidIdentityError
 from vfu_common.logging import bind_context
 from vfu_common.metrics import HTTP_DURATION, HTTP_REQUESTS
+from vfu_common.uuid7 import new_id
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

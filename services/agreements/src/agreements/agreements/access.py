@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from agreements.organisations.models import OrganisationHealthcareRegion
 

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from vfu_common.errors import problem_responses
 from vfu_common.pagination import Page
-from vfu_common.rules.coverage import CoverageQuery
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep
+from vfu_domain.coverage import CoverageQuery
 
 from agreements.agreements import service
 from agreements.agreements.schemas import AgreementAmend, AgreementCreate, AgreementOut, CoverageOut

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
-from vfu_common.clock import utcnow
+from vfu_common.utc import utcnow
 
 from agreements.agreements.models import Agreement, AgreementParty
 from agreements.organisations.models import Organisation, OrganisationHealthcareRegion

@@ -22,7 +22,7 @@ from vfu_common.events.contracts import (
     PartyRole,
     QuotaV1,
 )
-from vfu_common.identifiers import MunicipalityCode
+from vfu_domain.identifiers import MunicipalityCode
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Sha256 = Annotated[

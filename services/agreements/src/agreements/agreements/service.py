@@ -16,7 +16,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.errors import ProblemError
 from vfu_common.events.contracts import (
     AGREEMENT_ABANDONED,
@@ -31,14 +30,14 @@ from vfu_common.events.contracts import (
     AGREEMENT_TERMINATED,
     EventContract,
 )
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.messaging.outbox import emit
 from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
-from vfu_common.rules.coverage import CoverageDecision, CoverageQuery, decide_coverage
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
 from agreements.agreements import access, errors, repository
-from agreements.agreements.clock import CLOCK
 from agreements.agreements.models import (
     Agreement,
     AgreementDocument,
@@ -49,6 +48,7 @@ from agreements.agreements.models import (
 )
 from agreements.agreements.schemas import AgreementAmend, AgreementCreate
 from agreements.agreements.terms import terms_fields, to_terms
+from agreements.calendar import CALENDAR
 
 SOURCE = "/vfu/agreements"
 # Roles that may read agreements; a portal reads published capacity, never agreements.
@@ -434,7 +434,7 @@ async def sign(
         raise errors.already_signed(signer)  # a concurrent request by the same party won
     agreement = await _reload(session, agreement.id)
     await _emit(session, AGREEMENT_SIGNED, agreement, signer_organisation_id=signer)
-    activated = await activate_if_due(session, agreement.id, today=CLOCK.today())
+    activated = await activate_if_due(session, agreement.id, today=CALENDAR.today())
     return activated or agreement
 
 
@@ -472,7 +472,7 @@ async def give_notice(
         raise errors.invalid_transition("give notice on", agreement.status)
     # An amendment waiting for signatures would otherwise outlive the notice.
     await _refuse_amendment_in_progress(session, agreement)
-    today = CLOCK.today()
+    today = CALENDAR.today()
     until = add_months(today, agreement.notice_period_months or 0)
     end = agreement.effective_until or agreement.valid_to
     if end is not None and until > end:

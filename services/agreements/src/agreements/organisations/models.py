@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vfu_common.db import UtcDateTime
-from vfu_common.reference import HEALTHCARE_REGIONS
+from vfu_domain.reference import HEALTHCARE_REGIONS
 
 from agreements.models import Base
 

@@ -8,13 +8,13 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from vfu_common.events.contracts import OrganisationKind
-from vfu_common.identifiers import HsaId, MunicipalityCode, OrganisationNumber
-from vfu_common.reference import HEALTHCARE_REGIONS, counties
+from vfu_domain.identifiers import HsaId, MunicipalityCode, OrganisationNumber
+from vfu_domain.reference import HEALTHCARE_REGIONS, counties
 
 HealthcareRegion = Literal["Norra", "Mellansverige", "Stockholm", "Sydöstra", "Södra", "Västra"]
 # A Literal documents the six values in OpenAPI; this keeps it equal to the reference data.
 if get_args(HealthcareRegion) != HEALTHCARE_REGIONS:
-    raise RuntimeError("HealthcareRegion differs from vfu_common.reference.HEALTHCARE_REGIONS")
+    raise RuntimeError("HealthcareRegion differs from vfu_domain.reference.HEALTHCARE_REGIONS")
 
 
 def _known_county(value: str) -> str:

@@ -3,7 +3,7 @@
 Every reference organisation is registered through :func:`service.register_organisation`,
 the same rules and the same ``organisation.registered`` event as a registration over
 the API, so the other services learn of them like of any other. Ids are deterministic
-(:func:`vfu_common.reference.organisation_id_for_number`), and numbers already
+(:func:`vfu_domain.reference.organisation_id_for_number`), and numbers already
 registered are skipped, so seeding is idempotent and can run after every migration.
 
 Names: regions and universities keep their reference names; a municipality is named
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.db import Database
-from vfu_common.reference import (
+from vfu_domain.reference import (
     counties,
     municipalities,
     organisation_id_for_number,

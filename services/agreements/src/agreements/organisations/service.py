@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.events.contracts import (
     ORGANISATION_CHANGED,
     ORGANISATION_REGISTERED,
@@ -16,10 +15,11 @@ from vfu_common.events.contracts import (
     OrganisationChangedV1,
     OrganisationRegisteredV1,
 )
-from vfu_common.ids import new_id
 from vfu_common.messaging.outbox import emit
 from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
-from vfu_common.reference import HEALTHCARE_REGIONS, municipalities
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.reference import HEALTHCARE_REGIONS, municipalities
 
 from agreements.organisations import errors, repository
 from agreements.organisations.models import Organisation, OrganisationHealthcareRegion

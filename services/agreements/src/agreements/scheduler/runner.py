@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.app_factory import ServiceRuntime
 from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
-from vfu_common.scheduling import LeasedScheduler
-from vfu_common.service import ServiceRuntime
+from vfu_common.scheduler import LeasedScheduler
 
 from agreements.agreements import repository, service
-from agreements.agreements.clock import CLOCK
+from agreements.calendar import CALENDAR
 from agreements.settings import Settings
 
 LEASE_NAME = "agreements-scheduler"
@@ -45,7 +45,7 @@ class AgreementScheduler(LeasedScheduler):
         *,
         interval_seconds: float = 60.0,
         reminder_days: int = 60,
-        today: Callable[[], date] = CLOCK.today,
+        today: Callable[[], date] = CALENDAR.today,
         lease: Lease | None = None,
     ) -> None:
         super().__init__(

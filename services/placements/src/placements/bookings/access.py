@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import ColumnElement
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from placements.bookings import errors, repository
 from placements.bookings.repository import Row

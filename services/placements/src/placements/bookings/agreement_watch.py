@@ -26,8 +26,8 @@ from datetime import date, timedelta
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.events.contracts import BOOKING_AGREEMENT_ENDED
+from vfu_common.utc import utcnow
 
 from placements.bookings import repository
 from placements.bookings.events import emit_booking_event

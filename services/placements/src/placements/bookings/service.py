@@ -17,7 +17,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.errors import ProblemError
 from vfu_common.events.contracts import (
     BOOKING_CANCELLED,
@@ -30,10 +29,11 @@ from vfu_common.events.contracts import (
     EventContract,
 )
 from vfu_common.idempotency import IdempotencyGuard, StoredResponse
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
-from vfu_common.rules.coverage import CoverageDecision, CoverageQuery, decide_coverage
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
 from placements.bookings import access, errors, repository
 from placements.bookings.events import emit_booking_event

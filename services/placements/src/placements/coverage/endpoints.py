@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from vfu_common.errors import ProblemError, problem_responses
-from vfu_common.identity import ROLES
+from vfu_common.principal import ROLES
 from vfu_common.web.deps import DatabaseDep, PrincipalDep, require_roles
 
 from placements.coverage.schemas import CoverageOut, CoverageParams

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from vfu_common.rules.coverage import CoverageDecision, CoverageQuery
+from vfu_domain.coverage import CoverageDecision, CoverageQuery
 
 
 class CoverageParams(BaseModel):

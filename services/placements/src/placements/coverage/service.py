@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.rules.coverage import CoverageDecision, CoverageQuery, decide_coverage
+from vfu_domain.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
 from placements.projections.agreements import terms_between
 

@@ -18,9 +18,9 @@ from typing import Any, Final
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common import tabular
-from vfu_common.clock import utcnow
 from vfu_common.errors import ProblemError
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
 
 from placements.imports.schemas import ImportFieldError, ImportReport, ImportRow
 from placements.offers.schemas import OfferCreate

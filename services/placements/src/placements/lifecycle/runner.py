@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from vfu_common.app_factory import ServiceRuntime
 from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
-from vfu_common.scheduling import LeasedScheduler
-from vfu_common.service import ServiceRuntime
+from vfu_common.scheduler import LeasedScheduler
 
 from placements.bookings import repository, service
-from placements.lifecycle.clock import CLOCK
+from placements.calendar import CALENDAR
 from placements.settings import Settings
 
 LEASE_NAME = "placements-lifecycle"
@@ -43,7 +43,7 @@ class LifecycleScheduler(LeasedScheduler):
         db: Database,
         *,
         interval_seconds: float = 60.0,
-        today: Callable[[], date] = CLOCK.today,
+        today: Callable[[], date] = CALENDAR.today,
         lease: Lease | None = None,
     ) -> None:
         super().__init__(

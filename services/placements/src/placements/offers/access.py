@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from vfu_common.events.contracts import PROVIDER_ROLES
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from placements.offers.tables import capacity_offers
 from placements.projections.agreements import agreement_parties, agreements

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Query, status
 from vfu_common.errors import problem_responses
 from vfu_common.idempotency import IdempotencyGuard, IdempotencyKeyHeader
 from vfu_common.pagination import Page
-from vfu_common.terms import TERM_PATTERN
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep, require_roles
+from vfu_domain.terms import TERM_PATTERN
 
 from placements.codes import OfferStatus
 from placements.offers import service

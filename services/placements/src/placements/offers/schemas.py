@@ -23,8 +23,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from vfu_common.reference import professions
-from vfu_common.terms import TERM_PATTERN, term_window
+from vfu_domain.reference import professions
+from vfu_domain.terms import TERM_PATTERN, term_window
 
 from placements.codes import Level, OfferStatus, SupervisionModel, Visibility
 

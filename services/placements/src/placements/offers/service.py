@@ -18,7 +18,6 @@ from typing import Any, Final
 from pydantic import ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.errors import validation_problem
 from vfu_common.events.contracts import (
     OFFER_CLOSED,
@@ -26,9 +25,10 @@ from vfu_common.events.contracts import (
     OFFER_UPDATED,
     EventContract,
 )
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, after_id, id_page
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 from placements.offers import errors, repository, withdrawal
 from placements.offers.access import visible_to

@@ -18,8 +18,8 @@ from typing import Any, Final
 
 from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.events.contracts import BOOKING_CANCELLED, OFFER_WITHDRAWN
+from vfu_common.utc import utcnow
 
 from placements.bookings.events import emit_booking_event
 from placements.bookings.tables import booking_students, bookings

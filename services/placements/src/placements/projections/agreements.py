@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, new_metadata, upsert_if_newer
 from vfu_common.events.contracts import (
     PROVIDER_ROLES,
@@ -38,7 +37,8 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
-from vfu_common.rules.coverage import effective_until
+from vfu_common.utc import utcnow
+from vfu_domain.coverage import effective_until
 
 metadata = new_metadata()
 

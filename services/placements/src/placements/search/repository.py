@@ -32,8 +32,8 @@ from sqlalchemy import (
 )
 from vfu_common.db import Database
 from vfu_common.events.contracts import PROVIDER_ROLES
-from vfu_common.projections.organisations import organisations
-from vfu_common.rules.coverage import COVERING_STATUSES
+from vfu_domain.coverage import COVERING_STATUSES
+from vfu_domain.organisation_projection import organisations
 
 from placements.offers.tables import capacity_offers as offers
 from placements.projections.agreements import agreement_parties, agreements

@@ -12,10 +12,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from vfu_common.identifiers import MunicipalityCode
 from vfu_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from vfu_common.reference import HEALTHCARE_REGIONS, counties, professions
-from vfu_common.terms import TERM_PATTERN
+from vfu_domain.identifiers import MunicipalityCode
+from vfu_domain.reference import HEALTHCARE_REGIONS, counties, professions
+from vfu_domain.terms import TERM_PATTERN
 
 from placements.codes import CareSetting, Level, SupervisionModel, Visibility
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic_core import to_json
 from vfu_common.db import Database
-from vfu_common.identity import Principal
 from vfu_common.pagination import decode_cursor, encode_cursor, invalid_cursor
-from vfu_common.reference import municipalities
+from vfu_common.principal import Principal
+from vfu_domain.reference import municipalities
 
 from placements.search import repository
 from placements.search.geo import circle, km_from_haversine

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.db import upsert_if_newer
 from vfu_common.events.contracts import (
     QUALIFICATION_CHANGED,
@@ -21,6 +20,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
+from vfu_common.utc import utcnow
 
 from placements.supervision.release import release_for_deregistered
 from placements.supervision.tables import supervisor_projection, supervisor_projection_units

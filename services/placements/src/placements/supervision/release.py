@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
+from vfu_common.utc import utcnow
 
 from placements.bookings.events import iso_weeks_spanned
 from placements.supervision import repository

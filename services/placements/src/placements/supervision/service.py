@@ -33,13 +33,13 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.events.contracts import AgreementTermsV1
 from vfu_common.idempotency import IdempotencyGuard, StoredResponse
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, after_id, id_page
-from vfu_common.rules.qualification import evaluate, stricter_level
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.qualification import evaluate, stricter_level
 
 from placements.bookings import access
 from placements.bookings import repository as bookings_repository

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from placements.units import errors
 

@@ -23,8 +23,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from vfu_common.identifiers import is_valid_hsa_id
-from vfu_common.reference import is_known_municipality
+from vfu_domain.identifiers import is_valid_hsa_id
+from vfu_domain.reference import is_known_municipality
 
 from placements.codes import CareSetting
 

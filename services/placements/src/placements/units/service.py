@@ -17,13 +17,13 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.errors import validation_problem
 from vfu_common.events.contracts import UNIT_CHANGED, UNIT_REGISTERED
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, after_id, id_page
-from vfu_common.reference import healthcare_region_for_municipality, municipalities
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.reference import healthcare_region_for_municipality, municipalities
 
 from placements.offers import service as offers_service
 from placements.offers.service import LOCATION_COLUMNS, location_of

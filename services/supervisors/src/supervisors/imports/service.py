@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common import tabular
 from vfu_common.errors import ProblemError
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from supervisors.imports import errors
 from supervisors.imports.schemas import (

@@ -43,13 +43,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import conv
-from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, upsert_if_newer
 from vfu_common.events.contracts import PROVIDER_ROLES, AgreementTermsV1, platform_contracts
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
-from vfu_common.rules.coverage import COVERING_STATUSES, effective_until
-from vfu_common.rules.qualification import is_known_level, level_rank, stricter_level
+from vfu_common.utc import utcnow
+from vfu_domain.coverage import COVERING_STATUSES, effective_until
+from vfu_domain.qualification import is_known_level, level_rank, stricter_level
 
 from supervisors.schema import metadata
 

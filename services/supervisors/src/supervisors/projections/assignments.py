@@ -31,7 +31,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import conv
-from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, upsert_if_newer
 from vfu_common.events.contracts import (
     SUPERVISOR_ASSIGNED,
@@ -42,6 +41,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
+from vfu_common.utc import utcnow
 
 from supervisors.schema import metadata
 

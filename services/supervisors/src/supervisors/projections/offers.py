@@ -12,7 +12,6 @@ from typing import Any, Final
 
 from sqlalchemy import Column, Date, Index, Integer, String, Table, Uuid
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, upsert_if_newer
 from vfu_common.events.contracts import (
     OFFER_CLOSED,
@@ -23,6 +22,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
+from vfu_common.utc import utcnow
 
 from supervisors.schema import metadata
 

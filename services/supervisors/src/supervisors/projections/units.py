@@ -14,11 +14,11 @@ from typing import Any, Final
 
 from sqlalchemy import Column, Index, Integer, String, Table, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.db import UtcDateTime, upsert_if_newer
 from vfu_common.events.contracts import UNIT_CHANGED, UNIT_REGISTERED, UnitV1
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
+from vfu_common.utc import utcnow
 
 from supervisors.schema import metadata
 

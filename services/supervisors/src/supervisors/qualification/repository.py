@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.rules.qualification import QUALIFYING_RECORD_STATUSES
+from vfu_domain.qualification import QUALIFYING_RECORD_STATUSES
 
 from supervisors.training.tables import training_courses, training_records
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
-from vfu_common.rules.qualification import evaluate, highest_level
+from vfu_common.utc import utcnow
+from vfu_domain.qualification import evaluate, highest_level
 
 from supervisors.qualification import repository
 from supervisors.qualification.levels import RequiredLevels

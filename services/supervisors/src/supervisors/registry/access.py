@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from supervisors.projections.assignments import university_may_see
 

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from vfu_common.events.contracts import TrainingLevel
-from vfu_common.identifiers import is_valid_hsa_id
+from vfu_domain.identifiers import is_valid_hsa_id
 
 from supervisors.schema import SupervisorRole
 
@@ -70,7 +70,7 @@ ProfessionCode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
     Field(
-        description="Licensed-profession code (vfu_common.reference)", examples=["sjukskoterska"]
+        description="Licensed-profession code (vfu_domain.reference)", examples=["sjukskoterska"]
     ),
 ]
 UnitIds = Annotated[list[uuid.UUID], Field(max_length=MAX_UNITS), AfterValidator(_distinct_units)]

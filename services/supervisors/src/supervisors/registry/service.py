@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.errors import ProblemError, validation_problem
 from vfu_common.events.contracts import SUPERVISOR_CHANGED, SUPERVISOR_REGISTERED
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, after_id, id_page
-from vfu_common.reference import professions
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
+from vfu_domain.reference import professions
 
 from supervisors.projections.assignments import Load, loads, universities_with_access
 from supervisors.qualification.levels import RequiredLevels

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from supervisors.reports import errors
 

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from vfu_common.clock import utcnow
 from vfu_common.errors import problem_responses
+from vfu_common.utc import utcnow
 from vfu_common.web.deps import DatabaseDep, PrincipalDep
 
 from supervisors.reports.access import report_scope

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.rules.qualification import evaluate
+from vfu_domain.qualification import evaluate
 
 from supervisors.projections.agreements import (
     AgreementRequirement,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
-from vfu_common.identity import Principal
+from vfu_common.principal import Principal
 
 from supervisors.registry.tables import supervisors
 from supervisors.training import errors

@@ -28,8 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
-from vfu_common.identifiers import HsaId
-from vfu_common.scheduling import STOCKHOLM
+from vfu_domain.identifiers import HsaId
+from vfu_domain.swedish_calendar import STOCKHOLM
 
 from supervisors.schema import CourseDelivery
 

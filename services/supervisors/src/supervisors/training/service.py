@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.clock import utcnow
 from vfu_common.errors import validation_problem
-from vfu_common.identity import Principal
-from vfu_common.ids import new_id
 from vfu_common.pagination import PageParams, after_id, id_page
+from vfu_common.principal import Principal
+from vfu_common.utc import utcnow
+from vfu_common.uuid7 import new_id
 
 from supervisors.qualification.levels import RequiredLevels
 from supervisors.qualification.service import refresh_qualification

@@ -1,0 +1,169 @@
+"""The app factory every service uses: database, NATS, relay, consumers, HTTP plumbing.
+
+A service declares what is its own (routers, subscriptions); everything else — the
+lifespan, middleware, error rendering and health endpoints — is the same everywhere and
+lives here, so three services do not carry three copies of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from vfu_common.access import AccessMatrix, enforce_access_matrix, shared_access
+from vfu_common.audit.middleware import AuditMiddleware
+from vfu_common.audit.router import audit_router
+from vfu_common.db import Database
+from vfu_common.errors import document_problems, install_problem_handlers
+from vfu_common.events.streams import ensure_stream, service_stream
+from vfu_common.internal_token import InternalTokenVerifier
+from vfu_common.logging import configure_logging
+from vfu_common.messaging.connection import NatsConnection
+from vfu_common.messaging.consumer import Consumer, Subscription
+from vfu_common.messaging.relay import OutboxRelay
+from vfu_common.settings import BaseServiceSettings
+from vfu_common.web.health import router as health_router
+from vfu_common.web.middleware import InternalIdentityMiddleware, RequestContextMiddleware
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a service itself: its name, HTTP routers and event subscriptions."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    version: str = "0.1.0"
+    # Long-running tasks of the service (e.g. a scheduler), started with it and cancelled
+    # on shutdown. They do not wait for NATS: what they change reaches the outbox.
+    background: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
+    # Who may call each operation (vfu_common.access); the shared routers' entries are
+    # added here. Every /api/ operation needs an entry or the app refuses to build.
+    access: AccessMatrix | None = None
+
+
+@dataclass
+class ServiceRuntime:
+    """The live resources of one service process."""
+
+    definition: ServiceDefinition
+    settings: BaseServiceSettings
+    db: Database
+    nats: NatsConnection
+    relay: OutboxRelay | None = None
+    consumers: list[Consumer] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start the bus in the background: HTTP serves while NATS is still away."""
+        self._tasks.append(asyncio.create_task(self._run_bus(), name="bus"))
+        for task in self.definition.background:
+            self._tasks.append(asyncio.create_task(_awaited(task(self)), name="background"))
+
+    async def _run_bus(self) -> None:
+        await self.nats.connect()
+        js = self.nats.jetstream()
+        await _retry_until_done(lambda: ensure_stream(js, service_stream(self.definition.name)))
+        self.relay = OutboxRelay(
+            self.db, js, service=self.definition.name, poll_seconds=self.settings.relay_poll_seconds
+        )
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        for subscription in self.definition.subscriptions:
+            sub = replace(subscription, max_deliver=self.settings.consumer_max_deliver)
+            consumer = Consumer(self.db, js, sub)
+            self.consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
+
+    async def stop(self) -> None:
+        """Stop fetch loops and the relay, drain NATS, close the database."""
+        for task in reversed(self._tasks):
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.nats.close()
+        await self.db.dispose()
+
+
+async def _awaited(work: Awaitable[None]) -> None:
+    await work
+
+
+async def _retry_until_done(step: object) -> None:
+    delay = 0.2
+    while True:
+        try:
+            await step()  # type: ignore[operator]
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            _log.warning("start-up step failed (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Serve an OpenAPI document whose error answers are problem+json, as they are sent."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_service_app(definition: ServiceDefinition, settings: BaseServiceSettings) -> FastAPI:
+    """Build the FastAPI app of a service from its definition and settings."""
+    configure_logging(settings.log_level, service=definition.name)
+    verifier = InternalTokenVerifier(settings.public_key_pem())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = ServiceRuntime(
+            definition=definition,
+            settings=settings,
+            db=Database(settings.database_url, read_concurrency=settings.database_read_concurrency),
+            nats=NatsConnection(settings.nats_url, name=definition.name),
+        )
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,  # the gateway serves the one public /docs
+    )
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    for router in definition.routers:
+        app.include_router(router)
+    app.include_router(audit_router(definition.name))
+    _document_problems(app)
+    if definition.access is not None:
+        enforce_access_matrix(app, {**shared_access(definition.name), **definition.access})
+    # Added first, so it runs inside the identity middleware whose principal it records.
+    app.add_middleware(AuditMiddleware)
+    app.add_middleware(InternalIdentityMiddleware, verifier=verifier)
+    app.add_middleware(RequestContextMiddleware)
+    return app

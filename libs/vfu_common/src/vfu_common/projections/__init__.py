@@ -1,1 +1,0 @@
-"""Read models that several services keep identically from other services' events."""

@@ -1,1 +1,0 @@
-"""Pure domain rules shared by services, so every service decides them identically."""

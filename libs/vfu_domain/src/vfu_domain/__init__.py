@@ -1,0 +1,1 @@
+"""The VFU domain shared by the services: identifiers, reference data, terms and rules."""

@@ -1,0 +1,1 @@
+"""Test support for every service's tests and the benchmarks (a development dependency)."""
