@@ -93,7 +93,7 @@ def serve_baseline(database_url: str, port: int) -> None:
     """
     import uvicorn
     from fastapi import FastAPI, Response
-    from placements.offers.tables import capacity_offers as offers
+    from placements.offers.models import capacity_offers as offers
     from sqlalchemy import update
     from vfu_common.db import Database
 
@@ -187,9 +187,9 @@ async def prepare(
     database_url: str, university_id: uuid.UUID, provider_id: uuid.UUID, clients: int
 ) -> dict[str, dict[str, list[uuid.UUID]]]:
     """The agreement, a unit and the offers; offer ids by kind and mode."""
-    from placements.offers.tables import capacity_offers
+    from placements.offers.models import capacity_offers
     from placements.projections.agreements import HANDLERS
-    from placements.units.tables import care_units
+    from placements.units.models import care_units
     from sqlalchemy import insert
     from vfu_common.db import Database
     from vfu_common.events.contracts import (
@@ -621,7 +621,7 @@ def check_counts(
     """Every accepted booking took exactly one place (warm-ups included): nothing lost."""
 
     async def held() -> dict[uuid.UUID, int]:
-        from placements.offers.tables import capacity_offers
+        from placements.offers.models import capacity_offers
         from sqlalchemy import select
         from vfu_common.db import Database
 

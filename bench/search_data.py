@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from placements.codes import CARE_SETTINGS, LEVELS
-from placements.offers.tables import capacity_offers
+from placements.offers.models import capacity_offers
 from placements.projections.agreements import agreement_parties, agreements
-from placements.units.tables import care_units
+from placements.units.models import care_units
+from placements.vocabularies import CARE_SETTINGS, LEVELS
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vfu_domain.organisation_projection import organisations

@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import pytest
 from gateway.app import create_app
-from vfu_testing.databases import sqlite_url
-from vfu_testing.gateway import (
+from gateway_kit import (
     AuthStore,
     gateway_settings,
     identity_echo,
     migrate_store,
     provision,
 )
+from vfu_testing.databases import sqlite_url
 from vfu_testing.http import serve_together
 
 

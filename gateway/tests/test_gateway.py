@@ -23,6 +23,7 @@ from gateway.headers import (
 )
 from gateway.openapi import merge_documents
 from gateway.settings import Settings
+from gateway_kit import AuthStore
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,7 +37,6 @@ from vfu_common.internal_token import (
 )
 from vfu_common.web.middleware import RequestContextMiddleware
 from vfu_devrun.processes import free_port
-from vfu_testing.gateway import AuthStore
 from vfu_testing.http import serve_together
 from vfu_testing.tokens import mint_internal_token
 from vfu_testing.tokens import test_keypair as keypair

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from gateway.admin import main
+from gateway_kit import ALEMBIC_INI, migrate_store
 from vfu_testing.databases import sqlite_url
-from vfu_testing.gateway import ALEMBIC_INI, migrate_store
 
 GatewayClient = Callable[..., Any]
 GATEWAY_DIR = ALEMBIC_INI.parent

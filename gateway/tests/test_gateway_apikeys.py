@@ -19,10 +19,10 @@ from gateway.auth.apikeys import (
     revoke_api_key,
 )
 from gateway.auth.grants import GrantError
+from gateway_kit import AuthStore, migrate_store, provision
 from sqlalchemy import text
 from vfu_common.db import Database
 from vfu_testing.databases import sqlite_url
-from vfu_testing.gateway import AuthStore, migrate_store, provision
 
 GatewayClient = Callable[..., Any]
 API = "/api/v1/agreements/x"

@@ -24,13 +24,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from gateway.app import create_app
 from gateway.auth.external import claim_at, roles_from_claim
+from gateway_kit import AuthStore, gateway_settings, identity_echo
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from vfu_devrun.processes import free_port
-from vfu_testing.gateway import AuthStore, gateway_settings, identity_echo
 from vfu_testing.http import serve_together
 
 ISSUER = "https://idp.example.se/realms/vfu"

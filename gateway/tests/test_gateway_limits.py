@@ -25,12 +25,12 @@ from gateway.breaker import CircuitBreaker, State
 from gateway.limits import RateLimiter, retry_after_header
 from gateway.proxy import Upstream
 from gateway.settings import Settings
+from gateway_kit import AuthStore
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from vfu_devrun.processes import free_port
-from vfu_testing.gateway import AuthStore
 from vfu_testing.http import serve_together
 from vfu_testing.tokens import test_keypair as keypair
 

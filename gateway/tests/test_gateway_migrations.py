@@ -10,12 +10,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from gateway.migration_metadata import target_metadata
+from gateway_kit import ALEMBIC_INI
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from vfu_common.migrations import downgrade, upgrade
-from vfu_testing.gateway import ALEMBIC_INI
 
 TABLES = {"signing_keys", "oauth_clients", "api_keys", "alembic_version"}
 

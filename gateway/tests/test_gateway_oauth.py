@@ -36,9 +36,9 @@ from gateway.auth.keys import (
 )
 from gateway.auth.oauth import MAX_BODY_BYTES
 from gateway.settings import Settings
+from gateway_kit import AuthStore
 from sqlalchemy import text
 from vfu_common.db import Database
-from vfu_testing.gateway import AuthStore
 from vfu_testing.tokens import mint_internal_token
 
 GatewayClient = Callable[..., Any]

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from agreements.agreements.models import Agreement
 from agreements.calendar import CALENDAR
-from agreements.scheduler.runner import AgreementScheduler
+from agreements.contracting.models import Agreement
+from agreements.contracting.scheduler import AgreementScheduler
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox

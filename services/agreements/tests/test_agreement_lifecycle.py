@@ -17,13 +17,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from agreements.agreements import service
-from agreements.agreements.models import STATUSES, Agreement
-from agreements.agreements.schemas import AgreementAmend, AgreementCreate, PartyIn
 from agreements.calendar import CALENDAR
+from agreements.contracting import service
+from agreements.contracting.models import STATUSES, Agreement
+from agreements.contracting.scheduler import AgreementScheduler
+from agreements.contracting.schemas import AgreementAmend, AgreementCreate, PartyIn
 from agreements.organisations.schemas import OrganisationCreate
 from agreements.organisations.service import register_organisation
-from agreements.scheduler.runner import AgreementScheduler
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import delete, select, text, update

@@ -17,12 +17,12 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from agreements.agreements import service
-from agreements.agreements.schemas import AgreementCreate
 from agreements.calendar import CALENDAR
+from agreements.contracting import service
+from agreements.contracting.scheduler import LEASE_NAME, AgreementScheduler
+from agreements.contracting.schemas import AgreementCreate
 from agreements.organisations.schemas import OrganisationCreate
 from agreements.organisations.service import register_organisation
-from agreements.scheduler.runner import LEASE_NAME, AgreementScheduler
 from sqlalchemy import select
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope
@@ -201,7 +201,7 @@ _TICK_IN_A_PROCESS = """
 import asyncio, sys, time
 from datetime import date
 from vfu_common.db import Database
-from agreements.scheduler.runner import AgreementScheduler
+from agreements.contracting.scheduler import AgreementScheduler
 
 async def main(url: str, day: str, start_at: float) -> None:
     db = Database(url)

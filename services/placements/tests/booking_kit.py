@@ -14,9 +14,9 @@ from datetime import date
 from typing import Any
 
 import httpx
-from placements.bookings.tables import booking_students, bookings
-from placements.offers.tables import capacity_offers
-from placements.units.tables import care_units
+from placements.bookings.models import booking_students, bookings
+from placements.offers.models import capacity_offers
+from placements.units.models import care_units
 from sqlalchemy import func, insert, select
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from placements.main import create_app
-from placements.projections.agreements import HANDLERS
 from placements.settings import Settings
+from placements.subscriptions import FROM_AGREEMENTS as HANDLERS
 from vfu_common.db import Database
 from vfu_common.events.contracts import (
     AGREEMENT_ACTIVATED,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from placements.supervision.models import supervisor_assignments
 from placements.supervision.projection import HANDLERS
-from placements.supervision.tables import supervisor_assignments
 from sqlalchemy import select
 from vfu_common.db import Database
 from vfu_common.events.contracts import SUPERVISOR_REGISTERED, EventContract, SupervisorV1

@@ -26,6 +26,7 @@ from placements.projections.agreements import (
     terms_of,
 )
 from placements.settings import Settings
+from placements.subscriptions import FROM_AGREEMENTS
 from sqlalchemy import select
 from vfu_common.db import Database
 from vfu_common.events.contracts import (
@@ -113,7 +114,7 @@ async def apply(
     """Run the subscription's handler for one event, as the consumer would."""
     envelope, payload = event(contract, agreement, version)
     async with db.write() as session:
-        await HANDLERS[contract.event_type](session, envelope, payload)
+        await FROM_AGREEMENTS[contract.event_type](session, envelope, payload)
 
 
 async def stored(db: Database, agreement_id: uuid.UUID) -> tuple[Any, set[tuple[uuid.UUID, str]]]:

@@ -15,7 +15,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from placements.bookings.tables import bookings
+from placements.bookings.models import bookings
 from sqlalchemy import func, select
 from vfu_common.db import Database
 

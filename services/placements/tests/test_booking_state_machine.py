@@ -38,14 +38,14 @@ from hypothesis.stateful import (
     rule,
 )
 from placements.bookings import service as bookings
+from placements.bookings.models import booking_students
+from placements.bookings.models import bookings as bookings_table
+from placements.bookings.scheduler import LifecycleScheduler
 from placements.bookings.schemas import BookingConfirm, BookingCreate, BookingOut, BookingReason
-from placements.bookings.tables import booking_students
-from placements.bookings.tables import bookings as bookings_table
-from placements.lifecycle.runner import LifecycleScheduler
 from placements.offers import service as offers
+from placements.offers.models import capacity_offers
 from placements.offers.schemas import OfferUpdate
-from placements.offers.tables import capacity_offers
-from placements.projections.agreements import HANDLERS
+from placements.subscriptions import FROM_AGREEMENTS as HANDLERS
 from sqlalchemy import delete, select
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError

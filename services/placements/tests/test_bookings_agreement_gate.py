@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 import nats
-from placements.projections.agreements import HANDLERS
+from placements.subscriptions import FROM_AGREEMENTS as HANDLERS
 from vfu_common.events.contracts import (
     AGREEMENT_ACTIVATED,
     AGREEMENT_AMENDED,

@@ -16,7 +16,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from placements.imports.service import MAX_BYTES, MAX_ROWS
-from placements.offers.tables import capacity_offers
+from placements.offers.models import capacity_offers
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox

@@ -26,10 +26,10 @@ from hypothesis.stateful import (
     invariant,
     rule,
 )
-from placements.bookings.tables import booking_students, bookings
+from placements.bookings.models import booking_students, bookings
 from placements.offers import service
+from placements.offers.models import capacity_offers
 from placements.offers.schemas import OfferCreate, OfferUpdate
-from placements.offers.tables import capacity_offers
 from placements.units.schemas import UnitCreate
 from placements.units.service import create_unit
 from sqlalchemy import delete, insert, select, update

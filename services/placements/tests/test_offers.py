@@ -13,9 +13,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from placements.bookings.tables import booking_students, bookings
-from placements.codes import CONFIRMED_STATUSES
-from placements.offers.tables import capacity_offers
+from placements.bookings.models import booking_students, bookings
+from placements.offers.models import capacity_offers
+from placements.vocabularies import CONFIRMED_STATUSES
 from sqlalchemy import func, insert, select, update
 from vfu_common.events.contracts import OfferV1
 from vfu_common.events.envelope import Envelope

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 import pytest
 from placements.bookings.events import iso_weeks_spanned
+from placements.bookings.scheduler import LEASE_NAME, LifecycleScheduler
 from placements.calendar import CALENDAR
-from placements.lifecycle.runner import LEASE_NAME, LifecycleScheduler
 from sqlalchemy import select
 from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease

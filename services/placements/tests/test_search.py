@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from placements.offers.tables import capacity_offers
+from placements.offers.models import capacity_offers
 from placements.search.geo import haversine_km
 from placements.search.schemas import SearchPage, SearchParams
-from placements.units.tables import care_units
+from placements.units.models import care_units
 from sqlalchemy import event, insert, update
 from vfu_common.db import Database
 from vfu_common.uuid7 import new_id

@@ -11,8 +11,8 @@ from typing import Any
 import nats
 import pytest
 from placements.subscriptions import SUBSCRIPTIONS
+from placements.supervision.models import supervisor_projection, supervisor_projection_units
 from placements.supervision.projection import HANDLERS
-from placements.supervision.tables import supervisor_projection, supervisor_projection_units
 from sqlalchemy import select
 from vfu_common.db import Database
 from vfu_common.events.contracts import (

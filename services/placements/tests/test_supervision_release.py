@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from placements.lifecycle.runner import LifecycleScheduler
+from placements.bookings.scheduler import LifecycleScheduler
 from vfu_common.events.contracts import SUPERVISOR_CHANGED
 
 from services.placements.tests.booking_kit import (

@@ -12,8 +12,8 @@ import json
 import uuid
 from typing import Any
 
-from placements.offers.tables import capacity_offers
-from placements.units.tables import care_units
+from placements.offers.models import capacity_offers
+from placements.units.models import care_units
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox

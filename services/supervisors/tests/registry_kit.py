@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from supervisors.projections.assignments import supervisor_assignments
-from supervisors.registry.tables import supervisors
-from supervisors.training.tables import training_courses
+from supervisors.registry.models import supervisors
+from supervisors.training.models import training_courses
 from vfu_common.db import Database
 from vfu_common.events.contracts import SupervisorAssignedV1, SupervisorReleasedV1
 from vfu_common.events.envelope import Envelope

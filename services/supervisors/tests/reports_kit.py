@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
-from supervisors.registry.tables import supervisor_units, supervisors
+from supervisors.registry.models import supervisor_units, supervisors
 from vfu_common.db import Database
 from vfu_common.events.contracts import (
     OFFER_PUBLISHED,

@@ -17,7 +17,7 @@ from sqlalchemy import insert, update
 from supervisors.qualification.levels import RequiredLevels
 from supervisors.qualification.service import refresh_qualification
 from supervisors.settings import Settings
-from supervisors.training.tables import training_records
+from supervisors.training.models import training_records
 from vfu_common.events.contracts import QualificationChangedV1
 
 from services.supervisors.tests.conftest import EMPLOYER, RunningService

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from supervisors.registry.tables import supervisor_units, supervisors
+from supervisors.registry.models import supervisor_units, supervisors
 from vfu_common.events.contracts import SupervisorChangedV1, SupervisorRegisteredV1
 
 from services.supervisors.tests.conftest import (

@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 from sqlalchemy import delete, select, update
 from supervisors.qualification.levels import RequiredLevels
-from supervisors.registry.tables import supervisors
+from supervisors.registry.models import supervisors
 from supervisors.training import service
+from supervisors.training.models import training_records
 from supervisors.training.schemas import CourseCreate, TrainingRecordReport
-from supervisors.training.tables import training_records
 from supervisors.training.transitions import TRANSITIONS
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError

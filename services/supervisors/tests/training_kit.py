@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from supervisors.registry.tables import supervisors
-from supervisors.training.tables import training_records
+from supervisors.registry.models import supervisors
+from supervisors.training.models import training_records
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox

@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from vfu_common.app_factory import ServiceDefinition, create_service_app
 
 from agreements.access_matrix import ACCESS
-from agreements.agreements.endpoints import router as agreements_router
+from agreements.contracting.endpoints import router as agreements_router
+from agreements.contracting.scheduler import run_scheduler
 from agreements.organisations.endpoints import router as organisations_router
-from agreements.scheduler.runner import run_scheduler
 from agreements.settings import Settings
 
 DEFINITION = ServiceDefinition(

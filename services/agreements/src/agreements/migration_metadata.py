@@ -5,7 +5,7 @@ from __future__ import annotations
 from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
 
-import agreements.agreements.models  # registers the tables
+import agreements.contracting.models  # registers the tables
 import agreements.organisations.models  # noqa: F401  (registers the tables)
 from agreements.models import Base
 

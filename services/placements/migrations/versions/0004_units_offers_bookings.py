@@ -8,9 +8,9 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-from placements.bookings.tables import create_bookings_tables, drop_bookings_tables
-from placements.offers.tables import create_offers_table, drop_offers_table
-from placements.units.tables import create_units_table, drop_units_table
+from placements.bookings.models import create_bookings_tables, drop_bookings_tables
+from placements.offers.models import create_offers_table, drop_offers_table
+from placements.units.models import create_units_table, drop_units_table
 from vfu_common.idempotency import create_idempotency_table, drop_idempotency_table
 
 revision = "0004"

@@ -8,7 +8,7 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-from placements.bookings.tables import (
+from placements.bookings.models import (
     add_booking_note_and_lookups,
     drop_booking_note_and_lookups,
 )

@@ -8,7 +8,7 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-from placements.offers.tables import allow_withdrawn_drafts, disallow_withdrawn_drafts
+from placements.offers.models import allow_withdrawn_drafts, disallow_withdrawn_drafts
 
 revision = "0006"
 down_revision = "0005"

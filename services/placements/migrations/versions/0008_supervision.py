@@ -8,7 +8,7 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-from placements.supervision.tables import create_supervision_tables, drop_supervision_tables
+from placements.supervision.models import create_supervision_tables, drop_supervision_tables
 
 revision = "0008"
 down_revision = "0007"

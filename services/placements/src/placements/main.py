@@ -9,9 +9,9 @@ from vfu_domain.organisation_projection import projection_router
 
 from placements.access_matrix import ACCESS
 from placements.bookings.endpoints import router as bookings_router
+from placements.bookings.scheduler import run_lifecycle
 from placements.coverage.endpoints import router as coverage_router
 from placements.imports.endpoints import router as imports_router
-from placements.lifecycle.runner import run_lifecycle
 from placements.offers.endpoints import router as offers_router
 from placements.search.endpoints import router as search_router
 from placements.settings import Settings

@@ -7,11 +7,11 @@ from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
 from vfu_domain import organisation_projection
 
-from placements import schema
-from placements.bookings import tables as _bookings  # noqa: F401  (registers tables)
+from placements import models
+from placements.bookings import models as _bookings  # noqa: F401  (registers tables)
 from placements.projections import agreements
 from placements.search import indexes as _search_indexes  # noqa: F401  (registers the search indexes)
-from placements.supervision import tables as _supervision  # noqa: F401  (registers tables)
+from placements.supervision import models as _supervision  # noqa: F401  (registers tables)
 
 # One MetaData holding copies of every table: Alembic and the schema-equality test read
 # ``target_metadata.tables``, and the organisation projection's MetaData is shared with
@@ -21,7 +21,7 @@ for _source in (
     organisation_projection.metadata,
     agreements.metadata,
     audit.metadata,
-    schema.metadata,
+    models.metadata,
     idempotency.metadata,
 ):
     for _table in _source.tables.values():

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from vfu_common.events.streams import service_stream
-from vfu_common.messaging.consumer import Subscription
+from vfu_common.messaging.consumer import Subscription, chain_handlers
 from vfu_domain import organisation_projection
 
+from placements.bookings import agreement_watch
 from placements.projections import agreements
 from placements.supervision import projection as supervisors
+
+# The agreement read model first, then the bookings feature's reaction to it.
+FROM_AGREEMENTS = chain_handlers(
+    organisation_projection.HANDLERS, agreements.HANDLERS, agreement_watch.HANDLERS
+)
 
 SUBSCRIPTIONS = [
     Subscription(
         durable="placements-from-agreements",
         stream=service_stream("agreements"),
-        handlers={**organisation_projection.HANDLERS, **agreements.HANDLERS},
+        handlers=FROM_AGREEMENTS,
     ),
     Subscription(
         durable="placements-from-supervisors",

@@ -8,8 +8,8 @@ Create Date: 2026-11-22
 from __future__ import annotations
 
 from alembic import op
-from supervisors.registry.tables import create_registry_tables, drop_registry_tables
-from supervisors.training.tables import create_training_tables, drop_training_tables
+from supervisors.registry.models import create_registry_tables, drop_registry_tables
+from supervisors.training.models import create_training_tables, drop_training_tables
 from vfu_common.idempotency import create_idempotency_table, drop_idempotency_table
 
 revision = "0003"

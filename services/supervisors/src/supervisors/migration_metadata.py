@@ -7,17 +7,17 @@ from vfu_common.audit import tables as audit
 from vfu_common.db import new_metadata
 from vfu_domain import organisation_projection
 
-from supervisors import schema
+from supervisors import models
 from supervisors.projections import handlers as _projections  # noqa: F401  (registers tables)
-from supervisors.registry import tables as _registry  # noqa: F401  (registers tables)
-from supervisors.training import tables as _training  # noqa: F401  (registers tables)
+from supervisors.registry import models as _registry  # noqa: F401  (registers tables)
+from supervisors.training import models as _training  # noqa: F401  (registers tables)
 
 # Copies in a MetaData of our own: the projection's MetaData is shared with placements.
 target_metadata = new_metadata()
 for _source in (
     organisation_projection.metadata,
     audit.metadata,
-    schema.metadata,
+    models.metadata,
     idempotency.metadata,
 ):
     for _table in _source.tables.values():

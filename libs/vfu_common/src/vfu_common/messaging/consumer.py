@@ -39,6 +39,32 @@ _log = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 
 
+def chain_handlers(*handler_maps: Mapping[str, Handler]) -> dict[str, Handler]:
+    """One handler map from several, in order: where two maps handle the same event type,
+    both run, one after the other, in the event's one transaction.
+
+    A projection maintains its read model and a feature reacts to the same event (the
+    bookings feature flagging bookings past an agreement's end after the agreement read
+    model applied it); ``{**a, **b}`` would silently drop the first of the two.
+    """
+    chains: dict[str, list[Handler]] = {}
+    for handlers in handler_maps:
+        for event_type, handler in handlers.items():
+            chains.setdefault(event_type, []).append(handler)
+    return {
+        event_type: chain[0] if len(chain) == 1 else _run_in_order(tuple(chain))
+        for event_type, chain in chains.items()
+    }
+
+
+def _run_in_order(handlers: tuple[Handler, ...]) -> Handler:
+    async def run(session: AsyncSession, envelope: Envelope, payload: Any) -> None:
+        for handler in handlers:
+            await handler(session, envelope, payload)
+
+    return run
+
+
 class PermanentError(Exception):
     """An event that can never be handled: dead-letter it at once."""
 

@@ -1,9 +1,12 @@
-"""Flag bookings that outlast the agreement covering them (issue 4, "Agreement gate").
+"""Flag bookings that outlast the agreement covering them.
 
-Called by the agreement projection's handler after it applied an event, with every
-projected version of that agreement's series. A booking is covered by its series, not by
-one version: an amendment ends its predecessor the day before it takes effect, and the
-new version carries the placement on. So a booking is flagged when the versions that
+A reaction of the bookings feature to agreement events, chained after the agreement read
+model's handler in the service's subscriptions: once the projection holds the event, the
+watch reads every projected version of that agreement's series.
+
+A booking is covered by its series, not by one version: an amendment ends its
+predecessor the day before it takes effect, and the new version carries the placement
+on. So a booking is flagged when the versions that
 are or were in force (active, notice given, terminated, expired), chained from the
 booking's first day without a gap, stop before its last day: a termination after
 notice, an expiry without renewal, or an end date moved earlier.
@@ -26,13 +29,16 @@ from datetime import date, timedelta
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from vfu_common.events.contracts import BOOKING_AGREEMENT_ENDED
+from vfu_common.events.contracts import BOOKING_AGREEMENT_ENDED, AgreementTermsV1
+from vfu_common.events.envelope import Envelope
+from vfu_common.messaging.consumer import Handler
 from vfu_common.utc import utcnow
 
 from placements.bookings import repository
 from placements.bookings.events import emit_booking_event
+from placements.bookings.models import bookings
 from placements.bookings.repository import Row
-from placements.bookings.tables import bookings
+from placements.projections.agreements import AGREEMENT_CONTRACTS, series_versions
 
 # Agreement statuses of versions that covered placements for (part of) their dates.
 IN_FORCE_STATUSES: Final = frozenset({"active", "notice_given", "terminated", "expired"})
@@ -86,3 +92,19 @@ async def flag_bookings_past_agreement(
         await emit_booking_event(session, BOOKING_AGREEMENT_ENDED, row, student_count=count)
         flagged.append(booking["id"])
     return flagged
+
+
+async def on_agreement_event(
+    session: AsyncSession, envelope: Envelope, payload: AgreementTermsV1
+) -> None:
+    """Flag the bookings under the event's series that now outlast it.
+
+    Runs on every delivery, also of an event the projection found stale: the flagging is
+    decided from the projection's current versions and is idempotent.
+    """
+    await flag_bookings_past_agreement(session, await series_versions(session, payload.series_id))
+
+
+HANDLERS: dict[str, Handler] = {
+    contract.event_type: on_agreement_event for contract in AGREEMENT_CONTRACTS
+}

@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import AgreementTermsV1
 
-from placements.bookings.tables import booking_students, bookings
-from placements.offers.tables import capacity_offers
+from placements.bookings.models import booking_students, bookings
+from placements.offers.models import capacity_offers
 from placements.projections.agreements import agreements, parse_terms, terms_between_query
 
 # A row as read (RowMapping) or about to be written (dict): keys are column names.

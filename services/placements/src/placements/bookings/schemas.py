@@ -16,9 +16,9 @@ from pydantic import (
     model_validator,
 )
 
+from placements.bookings.models import NOTE_LENGTH, STUDENT_ID_LENGTH
 from placements.bookings.repository import Row
-from placements.bookings.tables import NOTE_LENGTH, STUDENT_ID_LENGTH
-from placements.codes import BookingStatus, SupervisionModel
+from placements.vocabularies import BookingStatus, SupervisionModel
 
 MAX_PLACES = 10_000
 # Reasons the service itself gives; a party cannot claim them.

@@ -46,9 +46,9 @@ from placements.bookings.schemas import (
     BookingReason,
     BookingStudents,
 )
-from placements.codes import CONFIRMED_STATUSES, HOLDING_STATUSES
 from placements.offers.access import LIVE_AGREEMENT_STATUSES
 from placements.supervision.release import release_for_cancelled, release_for_completed
+from placements.vocabularies import CONFIRMED_STATUSES, HOLDING_STATUSES
 
 CREATE_OPERATION = "POST /api/v1/placements/bookings"
 # Statuses whose booking may still name (or change) its students.
@@ -393,7 +393,7 @@ def _places_taken(booking: Row) -> tuple[int, int]:
 async def start(
     session: AsyncSession, booking_id: uuid.UUID, *, principal: Principal
 ) -> BookingOut:
-    """The provider starts a confirmed placement (also done by date, see ``lifecycle``)."""
+    """The provider starts a confirmed placement (also done by date, see ``bookings.scheduler``)."""
     booking = await _load_visible(session, booking_id, principal)
     access.require_provider(principal, booking)
     row, students = await _transition(

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from vfu_common.events.contracts import PROVIDER_ROLES
 from vfu_common.principal import Principal
 
-from placements.offers.tables import capacity_offers
+from placements.offers.models import capacity_offers
 from placements.projections.agreements import agreement_parties, agreements
 
 # Agreement statuses under which two organisations are partners: in force, notice or not.

@@ -12,10 +12,10 @@ from vfu_common.pagination import Page
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep, require_roles
 from vfu_domain.terms import TERM_PATTERN
 
-from placements.codes import OfferStatus
 from placements.offers import service
 from placements.offers.repository import OfferFilter
 from placements.offers.schemas import OfferCreate, OfferOut, OfferUpdate, OfferWithdraw
+from placements.vocabularies import OfferStatus
 
 router = APIRouter(prefix="/api/v1/placements", tags=["capacity offers"])
 OFFERS = "/offers"

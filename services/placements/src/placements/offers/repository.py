@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placements.offers.tables import capacity_offers
+from placements.offers.models import capacity_offers
 
 _offers = capacity_offers.c
 

@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from vfu_domain.reference import professions
 from vfu_domain.terms import TERM_PATTERN, term_window
 
-from placements.codes import Level, OfferStatus, SupervisionModel, Visibility
+from placements.vocabularies import Level, OfferStatus, SupervisionModel, Visibility
 
 MAX_PLACES: Final = 1000
 MAX_REQUIREMENTS: Final = 20

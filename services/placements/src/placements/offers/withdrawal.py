@@ -22,11 +22,11 @@ from vfu_common.events.contracts import BOOKING_CANCELLED, OFFER_WITHDRAWN
 from vfu_common.utc import utcnow
 
 from placements.bookings.events import emit_booking_event
-from placements.bookings.tables import booking_students, bookings
-from placements.codes import CONFIRMED_STATUSES
+from placements.bookings.models import booking_students, bookings
 from placements.offers import errors, repository
 from placements.offers.events import emit_offer_event
 from placements.supervision.release import release_for_cancelled
+from placements.vocabularies import CONFIRMED_STATUSES
 
 REASON: Final = "offer_withdrawn"
 WITHDRAWABLE: Final = ("draft", "published", "closed")

@@ -1,7 +1,7 @@
 """The agreement read model: the placements service's copy of every agreement version.
 
 The agreement gate decides bookings from this copy, never by calling the agreements
-service (DESIGN §1). Every agreement event carries the full ``AgreementTermsV1``, so each
+service. Every agreement event carries the full ``AgreementTermsV1``, so each
 event simply replaces the row of its ``agreement_id`` when its aggregate version is newer
 than the stored one: order and duplicates cannot corrupt the model, and replaying the
 AGREEMENTS stream from the start rebuilds it.
@@ -134,11 +134,6 @@ async def on_agreement_event(
     )
     if written:
         await _replace_parties(session, terms)
-        # Imported here: the bookings feature builds its gate query on this module's tables.
-        from placements.bookings.agreement_watch import flag_bookings_past_agreement
-
-        # Bookings under this series that now outlast it are flagged and announced.
-        await flag_bookings_past_agreement(session, await series_versions(session, terms.series_id))
 
 
 async def series_versions(session: AsyncSession, series_id: uuid.UUID) -> list[Any]:
@@ -173,12 +168,12 @@ async def _replace_parties(session: AsyncSession, terms: AgreementTermsV1) -> No
 
 # Every agreement event carries the full terms, so one handler applies them all; taking the
 # list from the registry means a new agreement event is projected without a change here.
-_AGREEMENT_CONTRACTS = [
+AGREEMENT_CONTRACTS = [
     contract for contract in platform_contracts() if contract.aggregate_type == "agreement"
 ]
 
 HANDLERS: dict[str, Handler] = {
-    contract.event_type: on_agreement_event for contract in _AGREEMENT_CONTRACTS
+    contract.event_type: on_agreement_event for contract in AGREEMENT_CONTRACTS
 }
 
 

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from sqlalchemy import Index, text
 
-from placements.offers.tables import TABLE, capacity_offers
+from placements.offers.models import TABLE, capacity_offers
 
 SEARCH_INDEXES: Final = {
     "ix_capacity_offers_search_start": ("status", "start_date", "id"),

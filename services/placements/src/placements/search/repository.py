@@ -35,11 +35,11 @@ from vfu_common.events.contracts import PROVIDER_ROLES
 from vfu_domain.coverage import COVERING_STATUSES
 from vfu_domain.organisation_projection import organisations
 
-from placements.offers.tables import capacity_offers as offers
+from placements.offers.models import capacity_offers as offers
 from placements.projections.agreements import agreement_parties, agreements
 from placements.search.geo import Circle
 from placements.search.schemas import SearchParams, SearchSort
-from placements.units.tables import care_units as units
+from placements.units.models import care_units as units
 
 _FREE_PLACES: Final = offers.c.places - offers.c.held_places - offers.c.confirmed_places
 _DEGREE: Final = 3.141592653589793 / 180

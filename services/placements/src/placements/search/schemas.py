@@ -17,7 +17,7 @@ from vfu_domain.identifiers import MunicipalityCode
 from vfu_domain.reference import HEALTHCARE_REGIONS, counties, professions
 from vfu_domain.terms import TERM_PATTERN
 
-from placements.codes import CareSetting, Level, SupervisionModel, Visibility
+from placements.vocabularies import CareSetting, Level, SupervisionModel, Visibility
 
 SearchSort = Literal["start_date", "-start_date", "free_places", "-free_places", "distance"]
 #: The radius is capped so the bounding box stays a small part of the globe (Sweden spans

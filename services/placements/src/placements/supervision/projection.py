@@ -22,8 +22,8 @@ from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
 from vfu_common.utc import utcnow
 
+from placements.supervision.models import supervisor_projection, supervisor_projection_units
 from placements.supervision.release import release_for_deregistered
-from placements.supervision.tables import supervisor_projection, supervisor_projection_units
 
 
 async def on_supervisor_event(

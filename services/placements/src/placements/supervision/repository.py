@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import RowMapping, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placements.bookings.tables import bookings
+from placements.bookings.models import bookings
 from placements.projections.agreements import agreements
-from placements.supervision.tables import (
+from placements.supervision.models import (
     supervisor_assignments,
     supervisor_projection,
     supervisor_projection_units,

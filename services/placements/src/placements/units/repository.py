@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placements.units.tables import care_units
+from placements.units.models import care_units
 
 
 async def get(

@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from vfu_domain.identifiers import is_valid_hsa_id
 from vfu_domain.reference import is_known_municipality
 
-from placements.codes import CareSetting
+from placements.vocabularies import CareSetting
 
 MAX_REQUIREMENTS = 20
 

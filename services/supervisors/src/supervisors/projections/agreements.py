@@ -51,7 +51,7 @@ from vfu_common.utc import utcnow
 from vfu_domain.coverage import COVERING_STATUSES, effective_until
 from vfu_domain.qualification import is_known_level, level_rank, stricter_level
 
-from supervisors.schema import metadata
+from supervisors.models import metadata
 
 TABLE: Final = "agreement_requirement_projection"
 PROVIDERS_TABLE: Final = "agreement_requirement_providers"

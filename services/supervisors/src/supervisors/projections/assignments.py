@@ -43,7 +43,7 @@ from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
 from vfu_common.utc import utcnow
 
-from supervisors.schema import metadata
+from supervisors.models import metadata
 
 TABLE: Final = "supervisor_assignments"
 # Only completed placements count as supervised (a cancelled one supervised nobody).

@@ -24,7 +24,7 @@ from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
 from vfu_common.utc import utcnow
 
-from supervisors.schema import metadata
+from supervisors.models import metadata
 
 TABLE: Final = "offer_projection"
 # Serves "the published offers of provider X that have not ended".

@@ -20,7 +20,7 @@ from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
 from vfu_common.utc import utcnow
 
-from supervisors.schema import metadata
+from supervisors.models import metadata
 
 TABLE: Final = "unit_projection"
 _BY_PROVIDER: Final = "ix_unit_projection_provider"

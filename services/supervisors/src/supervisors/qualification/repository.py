@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_domain.qualification import QUALIFYING_RECORD_STATUSES
 
-from supervisors.training.tables import training_courses, training_records
+from supervisors.training.models import training_courses, training_records
 
 
 async def qualifying_course_levels(session: AsyncSession, supervisor_id: uuid.UUID) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping, delete, false, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supervisors.projections.assignments import supervisors_of_university
-from supervisors.registry.tables import supervisor_units, supervisors
+from supervisors.registry.models import supervisor_units, supervisors
 
 
 async def get(

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 from vfu_common.events.contracts import TrainingLevel
 from vfu_domain.identifiers import is_valid_hsa_id
 
-from supervisors.schema import SupervisorRole
+from supervisors.vocabularies import SupervisorRole
 
 MAX_UNITS = 50
 MAX_CONCURRENT_STUDENTS = 20

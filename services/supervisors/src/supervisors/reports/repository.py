@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supervisors.projections.offers import offer_projection
 from supervisors.projections.units import unit_projection
-from supervisors.registry.tables import supervisor_units, supervisors
+from supervisors.registry.models import supervisor_units, supervisors
 from supervisors.reports.access import ReportScope
 
 UnitKey = tuple[uuid.UUID, uuid.UUID, str]  # (provider_id, unit_id, profession_code)

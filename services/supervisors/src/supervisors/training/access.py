@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, true
 from vfu_common.principal import Principal
 
-from supervisors.registry.tables import supervisors
+from supervisors.registry.models import supervisors
 from supervisors.training import errors
-from supervisors.training.tables import training_courses
+from supervisors.training.models import training_courses
 
 # The roles that may run (own) courses: "provider organisation, usually a university".
 COURSE_RUNNER_ROLES = ("university", "provider")

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, Select, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supervisors.registry.tables import supervisors
-from supervisors.training.tables import training_courses, training_records
+from supervisors.registry.models import supervisors
+from supervisors.training.models import training_courses, training_records
 
 # The columns a record is shown with: its own, and the course and employer it belongs to.
 _RECORD_VIEW = (

@@ -31,7 +31,7 @@ from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
 from vfu_domain.identifiers import HsaId
 from vfu_domain.swedish_calendar import STOCKHOLM
 
-from supervisors.schema import CourseDelivery
+from supervisors.vocabularies import CourseDelivery
 
 # The statuses a university may report a record in; later ones come from transitions.
 ReportedStatus = Literal["registered", "in_progress", "completed"]

@@ -26,7 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime, one_of
 
-from supervisors.schema import TRAINING_LEVELS, metadata
+from supervisors.models import metadata
+from supervisors.vocabularies import TRAINING_LEVELS
 
 TABLE: Final = "supervisors"
 UNITS_TABLE: Final = "supervisor_units"

@@ -1,4 +1,4 @@
-"""The MetaData of the supervisors service's own tables, and its closed vocabularies.
+"""Closed vocabularies of the supervisors domain.
 
 Each vocabulary is also a CHECK constraint, so a value outside it cannot be stored by any
 code path.
@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from vfu_common.db import new_metadata
 from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
-
-metadata = new_metadata()
 
 SupervisorRole = Literal["handledare", "huvudhandledare", "bashandledare", "clinical_lecturer"]
 CourseDelivery = Literal["campus", "web", "module"]

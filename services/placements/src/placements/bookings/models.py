@@ -25,9 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime
 
-from placements.codes import BOOKING_STATUSES, SUPERVISION_MODELS, one_of
-from placements.offers.tables import TABLE as OFFERS_TABLE
-from placements.schema import metadata
+from placements.models import metadata
+from placements.offers.models import TABLE as OFFERS_TABLE
+from placements.vocabularies import BOOKING_STATUSES, SUPERVISION_MODELS, one_of
 
 TABLE: Final = "bookings"
 STUDENTS_TABLE: Final = "booking_students"

@@ -25,8 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime, one_of
 
-from supervisors.registry.tables import TABLE as SUPERVISORS
-from supervisors.schema import COURSE_DELIVERIES, RECORD_STATUSES, TRAINING_LEVELS, metadata
+from supervisors.models import metadata
+from supervisors.registry.models import TABLE as SUPERVISORS
+from supervisors.vocabularies import COURSE_DELIVERIES, RECORD_STATUSES, TRAINING_LEVELS
 
 COURSES_TABLE: Final = "training_courses"
 RECORDS_TABLE: Final = "training_records"

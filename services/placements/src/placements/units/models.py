@@ -26,8 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime
 
-from placements.codes import CARE_SETTINGS, one_of
-from placements.schema import metadata
+from placements.models import metadata
+from placements.vocabularies import CARE_SETTINGS, one_of
 
 TABLE: Final = "care_units"
 _INDEXES: Final = {

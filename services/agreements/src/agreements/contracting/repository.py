@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from vfu_common.utc import utcnow
 
-from agreements.agreements.models import Agreement, AgreementParty
+from agreements.contracting.models import Agreement, AgreementParty
 from agreements.organisations.models import Organisation, OrganisationHealthcareRegion
 
 LIVE_STATUSES = ("draft", "pending_signatures", "active", "notice_given")

@@ -32,8 +32,8 @@ from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime, one_of
 from vfu_common.events.contracts import AssignmentReleaseReason, TrainingLevel
 
-from placements.bookings.tables import TABLE as BOOKINGS_TABLE
-from placements.schema import metadata
+from placements.bookings.models import TABLE as BOOKINGS_TABLE
+from placements.models import metadata
 
 PROJECTION_TABLE: Final = "supervisor_projection"
 PROJECTION_UNITS_TABLE: Final = "supervisor_projection_units"

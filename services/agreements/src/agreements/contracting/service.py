@@ -37,8 +37,9 @@ from vfu_common.utc import utcnow
 from vfu_common.uuid7 import new_id
 from vfu_domain.coverage import CoverageDecision, CoverageQuery, decide_coverage
 
-from agreements.agreements import access, errors, repository
-from agreements.agreements.models import (
+from agreements.calendar import CALENDAR
+from agreements.contracting import access, errors, repository
+from agreements.contracting.models import (
     Agreement,
     AgreementDocument,
     AgreementParty,
@@ -46,9 +47,8 @@ from agreements.agreements.models import (
     AgreementRate,
     AgreementScopeItem,
 )
-from agreements.agreements.schemas import AgreementAmend, AgreementCreate
-from agreements.agreements.terms import terms_fields, to_terms
-from agreements.calendar import CALENDAR
+from agreements.contracting.schemas import AgreementAmend, AgreementCreate
+from agreements.contracting.terms import terms_fields, to_terms
 
 SOURCE = "/vfu/agreements"
 # Roles that may read agreements; a portal reads published capacity, never agreements.

@@ -16,8 +16,8 @@ from vfu_common.events.contracts import (
     QuotaV1,
 )
 
-from agreements.agreements.models import Agreement
-from agreements.agreements.schemas import AgreementOut, DocumentOut, PartyOut
+from agreements.contracting.models import Agreement
+from agreements.contracting.schemas import AgreementOut, DocumentOut, PartyOut
 
 
 def _scope(agreement: Agreement, kind: str) -> list[str]:

@@ -31,7 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime
 
-from placements.codes import (
+from placements.models import metadata
+from placements.units.models import TABLE as UNITS_TABLE
+from placements.vocabularies import (
     CARE_SETTINGS,
     LEVELS,
     OFFER_STATUSES,
@@ -39,8 +41,6 @@ from placements.codes import (
     VISIBILITIES,
     one_of,
 )
-from placements.schema import metadata
-from placements.units.tables import TABLE as UNITS_TABLE
 
 TABLE: Final = "capacity_offers"
 _UNIT_FK: Final = "fk_capacity_offers_unit_id_care_units"

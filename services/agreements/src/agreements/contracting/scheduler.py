@@ -20,8 +20,8 @@ from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
 from vfu_common.scheduler import LeasedScheduler
 
-from agreements.agreements import repository, service
 from agreements.calendar import CALENDAR
+from agreements.contracting import repository, service
 from agreements.settings import Settings
 
 LEASE_NAME = "agreements-scheduler"

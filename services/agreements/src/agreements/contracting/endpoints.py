@@ -12,9 +12,14 @@ from vfu_common.pagination import Page
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep
 from vfu_domain.coverage import CoverageQuery
 
-from agreements.agreements import service
-from agreements.agreements.schemas import AgreementAmend, AgreementCreate, AgreementOut, CoverageOut
-from agreements.agreements.terms import to_out
+from agreements.contracting import service
+from agreements.contracting.schemas import (
+    AgreementAmend,
+    AgreementCreate,
+    AgreementOut,
+    CoverageOut,
+)
+from agreements.contracting.terms import to_out
 
 router = APIRouter(prefix="/api/v1/agreements", tags=["agreements"])
 AGREEMENTS = "/agreements"

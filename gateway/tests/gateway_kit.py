@@ -1,4 +1,5 @@
-"""Helpers for tests: a gateway store with credentials in it (like vfu_testing.tokens)."""
+"""The gateway tests' kit: a gateway store with credentials in it, and an upstream that
+echoes the identity it was given."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from starlette.routing import Route
 from vfu_common.db import Database
 from vfu_common.internal_token import INTERNAL_HEADER, InternalTokenVerifier
 from vfu_common.migrations import upgrade
-
 from vfu_testing.tokens import test_keypair
 
 TEST_ORGANISATION_ID = uuid.UUID("0190a0b0-0000-7000-8000-000000000001")

@@ -1,1 +1,0 @@
-"""Date-driven agreement transitions, run by one replica at a time."""

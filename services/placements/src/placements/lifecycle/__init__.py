@@ -1,1 +1,0 @@
-"""Date-driven placement transitions: confirmed → in progress → completed."""
