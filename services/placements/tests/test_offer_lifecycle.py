@@ -70,7 +70,7 @@ class World:
         data = UnitCreate(name="Avd 1", municipality_code="0380", care_setting="psykiatri")
         async with self.db.write() as session:
             unit = await create_unit(session, data=data, principal=PROVIDER)
-        return uuid.UUID(str(unit["id"]))
+        return unit.id
 
     async def clear(self) -> None:
         async with self.db.write() as session:
@@ -152,7 +152,7 @@ class OfferLifecycle(RuleBasedStateMachine):
 
         async def work(session: AsyncSession) -> None:
             row = await service.create_offer(session, data=data, principal=PROVIDER)
-            created.append(row["id"])
+            created.append(row.id)
 
         assert self.call(work) is None
         offer = Offer(status="published" if publish else "draft", places=places)

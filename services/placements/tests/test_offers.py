@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 
 from placements.bookings.models import booking_students, bookings
+from placements.bookings.transitions import CONFIRMED_STATUSES
 from placements.offers.models import capacity_offers
-from placements.vocabularies import CONFIRMED_STATUSES
 from sqlalchemy import func, insert, select, update
 from vfu_common.events.contracts import OfferV1
 from vfu_common.events.envelope import Envelope

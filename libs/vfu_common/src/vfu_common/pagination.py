@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -71,12 +71,22 @@ def after_id(page: PageParams) -> uuid.UUID | None:
         raise invalid_cursor() from exc
 
 
-def id_page(rows: Sequence[Mapping[Any, Any]], limit: int) -> tuple[list[Any], str | None]:
+class HasId(Protocol):
+    """A row with an ``id`` (a typed row, an ORM object)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+RowT = TypeVar("RowT", bound=HasId)
+
+
+def id_page(rows: Sequence[RowT], limit: int) -> tuple[list[RowT], str | None]:
     """The page out of ``limit + 1`` rows fetched in id order, and the cursor when more follow."""
     items = list(rows[:limit])
     if len(rows) <= limit:
         return items, None
-    return items, encode_cursor({"after": str(items[-1]["id"])})
+    return items, encode_cursor({"after": str(items[-1].id)})
 
 
 def page_params(

@@ -16,7 +16,11 @@ from datetime import date, timedelta
 
 from vfu_common.events.contracts import PROVIDER_ROLES, AgreementTermsV1
 
+# Agreement statuses that cover new placements.
 COVERING_STATUSES = frozenset({"active", "notice_given"})
+# Statuses of agreement versions that covered placements for (part of) their dates: a
+# terminated or expired version still covered the days it was in force.
+IN_FORCE_STATUSES = frozenset({*COVERING_STATUSES, "terminated", "expired"})
 
 
 @dataclass(frozen=True)

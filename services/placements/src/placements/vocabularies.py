@@ -1,4 +1,4 @@
-"""Closed vocabularies of the placements domain, shared by units, offers and search.
+"""Closed vocabularies of the placements domain, shared by its features.
 
 Each tuple is also a CHECK constraint in the database, so a value outside it cannot be
 stored by any code path.
@@ -26,6 +26,8 @@ CareSetting = Literal[
 ]
 # Higher-education cycles (grundnivå, avancerad nivå) of the course the placement serves.
 Level = Literal["grundniva", "avancerad_niva"]
+# A supervisor's assignment to students of a booking (``supervision.transitions``).
+AssignmentStatus = Literal["active", "released"]
 
 CARE_SETTINGS: Final = get_args(CareSetting)
 LEVELS: Final = get_args(Level)
@@ -33,21 +35,18 @@ SUPERVISION_MODELS: Final = get_args(SupervisionModel)
 VISIBILITIES: Final = get_args(Visibility)
 OFFER_STATUSES: Final = get_args(OfferStatus)
 BOOKING_STATUSES: Final = get_args(BookingStatus)
-
-# Booking statuses whose places count as taken on the offer.
-HOLDING_STATUSES: Final = ("requested",)
-CONFIRMED_STATUSES: Final = ("confirmed", "in_progress", "completed")
+ASSIGNMENT_STATUSES: Final = get_args(AssignmentStatus)
 
 
 __all__ = [
+    "ASSIGNMENT_STATUSES",
     "BOOKING_STATUSES",
     "CARE_SETTINGS",
-    "CONFIRMED_STATUSES",
-    "HOLDING_STATUSES",
     "LEVELS",
     "OFFER_STATUSES",
     "SUPERVISION_MODELS",
     "VISIBILITIES",
+    "AssignmentStatus",
     "BookingStatus",
     "CareSetting",
     "Level",

@@ -26,37 +26,36 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import BOOKING_AGREEMENT_ENDED, AgreementTermsV1
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
 from vfu_common.utc import utcnow
+from vfu_domain.coverage import IN_FORCE_STATUSES
 
 from placements.bookings import repository
 from placements.bookings.events import emit_booking_event
 from placements.bookings.models import bookings
-from placements.bookings.repository import Row
-from placements.projections.agreements import AGREEMENT_CONTRACTS, series_versions
+from placements.bookings.transitions import LIVE_STATUSES
+from placements.projections.agreements import (
+    AGREEMENT_CONTRACTS,
+    SeriesVersion,
+    series_versions,
+)
 
-# Agreement statuses of versions that covered placements for (part of) their dates.
-IN_FORCE_STATUSES: Final = frozenset({"active", "notice_given", "terminated", "expired"})
-# Bookings whose placement is still ahead or under way.
-WATCHED_STATUSES: Final = ("requested", "confirmed", "in_progress")
 
-
-def last_covered_day(versions: Sequence[Row], first_day: date) -> date | None:
+def last_covered_day(versions: Sequence[SeriesVersion], first_day: date) -> date | None:
     """The last day the versions cover without a gap from ``first_day``; None: open-ended.
 
-    ``versions`` are rows with ``valid_from`` and ``effective_until`` (the last day each
-    covers, None when open-ended), already restricted to versions in force.
+    ``versions`` are already restricted to versions in force; ``effective_until`` is the
+    last day each covers, None when open-ended.
     """
     reach = first_day  # the first day not known to be covered
-    for version in sorted(versions, key=lambda v: v["valid_from"]):
-        if version["valid_from"] > reach:
+    for version in sorted(versions, key=lambda v: v.valid_from):
+        if version.valid_from > reach:
             break
-        until = version["effective_until"]
+        until = version.effective_until
         if until is None:
             return None
         reach = max(reach, until + timedelta(days=1))
@@ -64,23 +63,20 @@ def last_covered_day(versions: Sequence[Row], first_day: date) -> date | None:
 
 
 async def flag_bookings_past_agreement(
-    session: AsyncSession, series: Sequence[Row]
+    session: AsyncSession, series: Sequence[SeriesVersion]
 ) -> list[uuid.UUID]:
-    """Flag (and announce) bookings under ``series`` that outlast it; their ids.
-
-    ``series``: every projected version of one agreement series, as rows with
-    ``agreement_id``, ``status``, ``valid_from`` and ``effective_until``.
-    """
-    in_force = [v for v in series if v["status"] in IN_FORCE_STATUSES]
-    candidates = await repository.open_bookings_under(
-        session, [v["agreement_id"] for v in series], WATCHED_STATUSES
+    """Flag (and announce) bookings under ``series`` (every projected version of one
+    agreement series) that outlast it; their ids."""
+    in_force = [v for v in series if v.status in IN_FORCE_STATUSES]
+    candidates = await repository.unflagged_under(
+        session, [v.agreement_id for v in series], LIVE_STATUSES
     )
     flagged = []
     for booking in candidates:
-        last_day = last_covered_day(in_force, booking["start_date"])
-        if last_day is None or booking["end_date"] <= last_day:
+        last_day = last_covered_day(in_force, booking.start_date)
+        if last_day is None or booking.end_date <= last_day:
             continue
-        row = await repository.transition(
+        row = await repository.update_if_unchanged(
             session,
             booking,
             values={"agreement_ends_on": last_day, "updated_at": utcnow()},
@@ -88,9 +84,9 @@ async def flag_bookings_past_agreement(
         )
         if row is None:  # flagged (or changed) by a concurrent delivery: nothing to add
             continue
-        count = await repository.student_count(session, booking["id"])
+        count = await repository.student_count(session, booking.id)
         await emit_booking_event(session, BOOKING_AGREEMENT_ENDED, row, student_count=count)
-        flagged.append(booking["id"])
+        flagged.append(booking.id)
     return flagged
 
 

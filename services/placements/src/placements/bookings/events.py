@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import PLACEMENT_COMPLETED, BookingV1, EventContract
 from vfu_common.messaging.outbox import emit
 
-from placements.bookings.repository import Row
+from placements.bookings.models import Booking
 
 SOURCE: Final = "/vfu/placements"
 _BOOKING_FIELDS: Final = frozenset(BookingV1.model_fields) - {"booking_id", "student_count"}
@@ -27,27 +27,27 @@ def iso_weeks_spanned(start: date, end: date) -> int:
     return (end - first_monday).days // 7 + 1
 
 
-def student_weeks(row: Row, student_count: int) -> int:
-    """Students times ISO weeks placed, the settlement unit (DOMAIN "Allocation and settlement").
+def student_weeks(row: Booking, student_count: int) -> int:
+    """Students times ISO weeks placed, the settlement unit .
 
     Students are the attached pseudonymous ids when the university reported any, else the
     confirmed places: a place held for the whole period counts even when the university
     never named its student. A week touched by the period counts whole, as regions
     invoice per started week.
     """
-    students = student_count if student_count > 0 else int(row["confirmed_places"])
-    return students * iso_weeks_spanned(row["start_date"], row["end_date"])
+    students = student_count if student_count > 0 else row.confirmed_places
+    return students * iso_weeks_spanned(row.start_date, row.end_date)
 
 
-def booking_payload(contract: EventContract, row: Row, *, student_count: int) -> BookingV1:
-    """The ``contract``'s payload for the booking ``row`` (a ``bookings`` row mapping)."""
-    fields: dict[str, Any] = {name: row[name] for name in _BOOKING_FIELDS}
-    fields["booking_id"] = row["id"]
+def booking_payload(contract: EventContract, row: Booking, *, student_count: int) -> BookingV1:
+    """The ``contract``'s payload for the booking ``row``."""
+    fields: dict[str, Any] = {name: getattr(row, name) for name in _BOOKING_FIELDS}
+    fields["booking_id"] = row.id
     fields["student_count"] = student_count
     extra = contract.payload.model_fields
     for name in ("cancelled_by_organisation_id", "agreement_ends_on"):
         if name in extra:
-            fields[name] = row[name]
+            fields[name] = getattr(row, name)
     if contract is PLACEMENT_COMPLETED:
         fields["student_weeks"] = student_weeks(row, student_count)
     payload = contract.payload.model_validate(fields)
@@ -58,7 +58,7 @@ def booking_payload(contract: EventContract, row: Row, *, student_count: int) ->
 async def emit_booking_event(
     session: AsyncSession,
     contract: EventContract,
-    row: Row,
+    row: Booking,
     *,
     student_count: int,
 ) -> None:
@@ -68,6 +68,6 @@ async def emit_booking_event(
         contract,
         booking_payload(contract, row, student_count=student_count),
         source=SOURCE,
-        aggregate_id=row["id"],
-        aggregate_version=int(row["version"]),
+        aggregate_id=row.id,
+        aggregate_version=row.version,
     )

@@ -9,6 +9,9 @@ counters are the sums of those, kept by the same transactions that change a stat
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -24,10 +27,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime
+from vfu_common.rows import row_of
 
 from placements.models import metadata
 from placements.offers.models import TABLE as OFFERS_TABLE
-from placements.vocabularies import BOOKING_STATUSES, SUPERVISION_MODELS, one_of
+from placements.vocabularies import (
+    BOOKING_STATUSES,
+    SUPERVISION_MODELS,
+    BookingStatus,
+    SupervisionModel,
+    one_of,
+)
 
 TABLE: Final = "bookings"
 STUDENTS_TABLE: Final = "booking_students"
@@ -121,6 +131,39 @@ bookings = Table(TABLE, metadata, *_columns(), *_later_columns())
 booking_students = Table(STUDENTS_TABLE, metadata, *_student_columns())
 for _name, _cols in (_INDEXES | _LATER_INDEXES).items():
     Index(_name, *(bookings.c[c] for c in _cols))
+
+
+@row_of(bookings)
+@dataclass(frozen=True)
+class Booking:
+    """A ``bookings`` row as read."""
+
+    id: uuid.UUID
+    offer_id: uuid.UUID
+    unit_id: uuid.UUID
+    provider_id: uuid.UUID
+    university_id: uuid.UUID
+    programme_code: str | None
+    profession_code: str
+    course_code: str
+    course_instance: str
+    term: str
+    start_date: date
+    end_date: date
+    supervision_model: SupervisionModel
+    requested_places: int
+    confirmed_places: int
+    status: BookingStatus
+    reason: str | None
+    reason_detail: str | None
+    cancelled_by_organisation_id: uuid.UUID | None
+    agreement_id: uuid.UUID | None
+    agreement_ends_on: date | None
+    created_by: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    note: str | None
 
 
 def create_bookings_tables(op: Any) -> None:

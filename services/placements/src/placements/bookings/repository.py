@@ -1,8 +1,9 @@
 """Every query of the bookings feature, as SQLAlchemy Core statements.
 
 Core, not the ORM: booking is the service's hot write path, and each statement here is
-one round trip with no identity-map work (DESIGN §3: the async ORM session measured at
-about a third of raw asyncpg for a single update).
+one round trip with no identity-map work (the async ORM session measured at about a
+third of raw asyncpg for a single update). Rows come back typed (``Booking``,
+``BookedOffer``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    RowMapping,
     and_,
     bindparam,
     case,
@@ -27,13 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import AgreementTermsV1
+from vfu_common.rows import all_as, one_as
 
-from placements.bookings.models import booking_students, bookings
-from placements.offers.models import capacity_offers
+from placements.bookings.models import Booking, booking_students, bookings
+from placements.offers.models import Offer, capacity_offers
 from placements.projections.agreements import agreements, parse_terms, terms_between_query
-
-# A row as read (RowMapping) or about to be written (dict): keys are column names.
-Row: TypeAlias = Mapping[Any, Any]
 
 # The offer fields a booking copies, so that reading or announcing it never joins the offer.
 BOOKED_OFFER_FIELDS = (
@@ -55,10 +53,10 @@ def _rowcount(result: Any) -> int:
 # --- offers ----------------------------------------------------------------------------
 
 
-async def get_offer(session: AsyncSession, offer_id: uuid.UUID) -> RowMapping | None:
+async def get_offer(session: AsyncSession, offer_id: uuid.UUID) -> Offer | None:
     """The offer row, or None."""
     stmt = select(capacity_offers).where(capacity_offers.c.id == offer_id)
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Offer, await session.execute(stmt))
 
 
 _OFFERS = capacity_offers.c
@@ -105,7 +103,7 @@ _TAKE_PLACES = (
 
 async def take_places(
     session: AsyncSession, offer_id: uuid.UUID, places: int, *, now: datetime
-) -> RowMapping | None:
+) -> Offer | None:
     """Take ``places`` on a published offer if they are free; the offer as changed, or None.
 
     One conditional UPDATE: the check and the write are one statement, so no concurrent
@@ -115,7 +113,7 @@ async def take_places(
     auto-confirm offer, and the returned row says which (``auto_confirm``).
     """
     result = await session.execute(_TAKE_PLACES, {"offer": offer_id, "n": places, "at": now})
-    return result.mappings().one_or_none()
+    return one_as(Offer, result)
 
 
 async def move_offer_places(
@@ -158,43 +156,44 @@ async def move_offer_places(
 _INSERT_BOOKING = insert(bookings)
 
 
-async def insert_booking(session: AsyncSession, values: Row) -> None:
+async def insert_booking(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """Insert one booking row (a statement built once; only its values are bound)."""
     await session.execute(_INSERT_BOOKING, dict(values))
 
 
-async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> RowMapping | None:
+async def get_booking(session: AsyncSession, booking_id: uuid.UUID) -> Booking | None:
     """The booking row, or None."""
     stmt = select(bookings).where(bookings.c.id == booking_id)
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Booking, await session.execute(stmt))
 
 
-async def transition(
+async def update_if_unchanged(
     session: AsyncSession,
-    booking: Row,
+    booking: Booking,
     *,
-    values: Row,
+    values: Mapping[str, Any],
     where: Iterable[ColumnElement[bool]] = (),
-) -> RowMapping | None:
+) -> Booking | None:
     """Apply ``values`` if the booking is still as read; the new row, or None.
 
     The booking must still have the status and place counts of ``booking``: those are
     what the caller decided on (and moved the offer's counters by), so a concurrent change
-    makes this a no-op instead of a wrong count. The version goes up by one.
+    makes this a no-op instead of a wrong count. The version goes up by one. A status is
+    changed only by ``bookings.transitions``.
     """
     stmt = (
         update(bookings)
         .where(
-            bookings.c.id == booking["id"],
-            bookings.c.status == booking["status"],
-            bookings.c.requested_places == booking["requested_places"],
-            bookings.c.confirmed_places == booking["confirmed_places"],
+            bookings.c.id == booking.id,
+            bookings.c.status == booking.status,
+            bookings.c.requested_places == booking.requested_places,
+            bookings.c.confirmed_places == booking.confirmed_places,
             *where,
         )
         .values({**values, "version": bookings.c.version + 1})
         .returning(*bookings.c)
     )
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Booking, await session.execute(stmt))
 
 
 async def student_ids(session: AsyncSession, booking_id: uuid.UUID) -> list[str]:
@@ -259,7 +258,7 @@ async def page(
     status: str | None,
     after: uuid.UUID | None,
     limit: int,
-) -> list[RowMapping]:
+) -> list[Booking]:
     """Up to ``limit`` bookings after ``after`` in id (= creation) order."""
     stmt = select(bookings).order_by(bookings.c.id).limit(limit)
     conditions = [
@@ -274,7 +273,7 @@ async def page(
     ]
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    return list((await session.execute(stmt)).mappings())
+    return all_as(Booking, await session.execute(stmt))
 
 
 def visible_to(
@@ -289,36 +288,38 @@ def visible_to(
     return or_(*clauses) if clauses else bookings.c.id.is_(None)
 
 
-# --- the lifecycle ---------------------------------------------------------------------
+# --- by date, and by agreement --------------------------------------------------------
 
 
-async def due_starts(session: AsyncSession, today: date) -> list[uuid.UUID]:
-    """Confirmed bookings whose first day has come."""
+async def starting_by(
+    session: AsyncSession, today: date, statuses: Sequence[str]
+) -> list[uuid.UUID]:
+    """Bookings in ``statuses`` whose first day has come, earliest first."""
     stmt = (
         select(bookings.c.id)
-        .where(bookings.c.status == "confirmed", bookings.c.start_date <= today)
+        .where(bookings.c.status.in_(statuses), bookings.c.start_date <= today)
         .order_by(bookings.c.start_date, bookings.c.id)
     )
     return list((await session.execute(stmt)).scalars())
 
 
-async def due_completions(session: AsyncSession, today: date) -> list[uuid.UUID]:
-    """Placements in progress whose last day has passed."""
+async def ended_before(
+    session: AsyncSession, today: date, statuses: Sequence[str]
+) -> list[uuid.UUID]:
+    """Bookings in ``statuses`` whose last day has passed, earliest first."""
     stmt = (
         select(bookings.c.id)
-        .where(bookings.c.status == "in_progress", bookings.c.end_date < today)
+        .where(bookings.c.status.in_(statuses), bookings.c.end_date < today)
         .order_by(bookings.c.end_date, bookings.c.id)
     )
     return list((await session.execute(stmt)).scalars())
 
 
-# --- the agreement watch ---------------------------------------------------------------
-
-
-async def open_bookings_under(
+async def unflagged_under(
     session: AsyncSession, agreement_ids: Sequence[uuid.UUID], statuses: Sequence[str]
-) -> list[RowMapping]:
-    """Unflagged bookings in ``statuses`` covered by one of ``agreement_ids``."""
+) -> list[Booking]:
+    """Bookings in ``statuses`` covered by one of ``agreement_ids`` and not yet flagged as
+    outlasting their agreement."""
     if not agreement_ids:
         return []
     stmt = select(bookings).where(
@@ -326,4 +327,18 @@ async def open_bookings_under(
         bookings.c.status.in_(statuses),
         bookings.c.agreement_ends_on.is_(None),
     )
-    return list((await session.execute(stmt)).mappings())
+    return all_as(Booking, await session.execute(stmt))
+
+
+async def live_on_offer_for_update(
+    session: AsyncSession, offer_id: uuid.UUID, statuses: Sequence[str]
+) -> list[Booking]:
+    """The offer's bookings in ``statuses``, locked (so none starts or is confirmed
+    between a withdrawal's check and its cancellations)."""
+    stmt = (
+        select(bookings)
+        .where(bookings.c.offer_id == offer_id, bookings.c.status.in_(statuses))
+        .order_by(bookings.c.id)
+        .with_for_update()
+    )
+    return all_as(Booking, await session.execute(stmt))

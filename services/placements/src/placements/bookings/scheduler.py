@@ -20,7 +20,7 @@ from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
 from vfu_common.scheduler import LeasedScheduler
 
-from placements.bookings import repository, service
+from placements.bookings import service
 from placements.calendar import CALENDAR
 from placements.settings import Settings
 
@@ -62,10 +62,10 @@ class LifecycleScheduler(LeasedScheduler):
         """
         day = today or self.today()
         report = TickReport()
-        for booking_id in await self.due(repository.due_starts, day):
+        for booking_id in await self.due(service.due_starts, day):
             if await self.step(service.start_if_due, booking_id, day):
                 report.started.append(booking_id)
-        for booking_id in await self.due(repository.due_completions, day):
+        for booking_id in await self.due(service.due_completions, day):
             if await self.step(service.complete_if_due, booking_id, day):
                 report.completed.append(booking_id)
         return report

@@ -15,9 +15,9 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from vfu_common.rows import values_of
 
-from placements.bookings.models import NOTE_LENGTH, STUDENT_ID_LENGTH
-from placements.bookings.repository import Row
+from placements.bookings.models import NOTE_LENGTH, STUDENT_ID_LENGTH, Booking
 from placements.vocabularies import BookingStatus, SupervisionModel
 
 MAX_PLACES = 10_000
@@ -140,9 +140,9 @@ class BookingOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: Row, student_ids: Sequence[str]) -> BookingOut:
+    def from_row(cls, row: Booking, student_ids: Sequence[str]) -> BookingOut:
         """From a ``bookings`` row and its students."""
-        return cls.model_validate({**row, "student_ids": list(student_ids)})
+        return cls.model_validate({**values_of(row), "student_ids": list(student_ids)})
 
 
 class BookingFilters(BaseModel):

@@ -26,6 +26,7 @@ from placements.imports.schemas import ImportFieldError, ImportReport, ImportRow
 from placements.offers.schemas import OfferCreate
 from placements.offers.service import new_offer_row, require_unit_for_offer, store_new_offers
 from placements.units import repository as units
+from placements.units.models import Unit
 
 _log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _validate(row: _Row, *, publish: bool) -> None:
             row.fail(column, err["type"], err["msg"])
 
 
-def _check_unit(row: _Row, unit: Mapping[Any, Any] | None, principal: Principal) -> None:
+def _check_unit(row: _Row, unit: Unit | None, principal: Principal) -> None:
     if row.unit_id is None:
         return
     try:
@@ -194,7 +195,7 @@ async def import_offers(
     ]
     await store_new_offers(session, new_rows)
     _log_outcome(principal, rows=len(rows), failed=0, created=len(new_rows), dry_run=dry_run)
-    report = [_report_row(row, new["id"]) for row, new in zip(rows, new_rows, strict=True)]
+    report = [_report_row(row, new.id) for row, new in zip(rows, new_rows, strict=True)]
     return ImportReport(
         rows=report, created=len(new_rows), errors=0, dry_run=False, published=publish
     )

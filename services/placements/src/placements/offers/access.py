@@ -6,7 +6,7 @@
 * An offer with visibility ``all`` is visible to every role once published.
 * An offer with visibility ``partners`` is visible to universities, and to portals acting
   for an organisation, that have a live agreement with the provider in this service's
-  agreement projection (DESIGN §1: decided from our own database).
+  agreement projection (decided from the service's own database).
 
 Closed and withdrawn offers keep the visibility they had when published: universities
 with bookings on them still need to read them.
@@ -20,12 +20,11 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from vfu_common.events.contracts import PROVIDER_ROLES
 from vfu_common.principal import Principal
+from vfu_domain.coverage import COVERING_STATUSES
 
 from placements.offers.models import capacity_offers
 from placements.projections.agreements import agreement_parties, agreements
 
-# Agreement statuses under which two organisations are partners: in force, notice or not.
-LIVE_AGREEMENT_STATUSES: Final = ("active", "notice_given")
 _PARTNER_ROLES: Final = ("university", "portal")
 
 
@@ -42,7 +41,8 @@ def partner_providers(organisation_id: uuid.UUID) -> Any:
         .where(
             agreement_parties.c.agreement_id.in_(as_university),
             agreement_parties.c.role.in_(sorted(PROVIDER_ROLES)),
-            agreements.c.status.in_(LIVE_AGREEMENT_STATUSES),
+            # Partners while an agreement covers placements (notice given or not).
+            agreements.c.status.in_(sorted(COVERING_STATUSES)),
         )
     )
 

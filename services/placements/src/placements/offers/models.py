@@ -12,6 +12,9 @@ changes) so the portal search filters one table without a join.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -30,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime
+from vfu_common.rows import row_of
 
 from placements.models import metadata
 from placements.units.models import TABLE as UNITS_TABLE
@@ -39,6 +43,11 @@ from placements.vocabularies import (
     OFFER_STATUSES,
     SUPERVISION_MODELS,
     VISIBILITIES,
+    CareSetting,
+    Level,
+    OfferStatus,
+    SupervisionModel,
+    Visibility,
     one_of,
 )
 
@@ -117,6 +126,47 @@ def _columns(published_at_rule: str = PUBLISHED_AT_RULE) -> list[Any]:
 capacity_offers = Table(TABLE, metadata, *_columns())
 for _name, _cols in _INDEXES.items():
     Index(_name, *(capacity_offers.c[c] for c in _cols))
+
+
+@row_of(capacity_offers)
+@dataclass(frozen=True)
+class Offer:
+    """A ``capacity_offers`` row as read."""
+
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    provider_id: uuid.UUID
+    programme_code: str | None
+    profession_code: str
+    level: Level
+    term: str
+    start_date: date
+    end_date: date
+    places: int
+    held_places: int
+    confirmed_places: int
+    supervision_model: SupervisionModel
+    visibility: Visibility
+    status: OfferStatus
+    auto_confirm: bool
+    requirements: str
+    municipality_code: str
+    county_code: str
+    healthcare_region: str
+    care_setting: CareSetting
+    rural: bool
+    vulnerable_area: bool
+    latitude: float | None
+    longitude: float | None
+    published_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def free_places(self) -> int:
+        """Places neither held by a request nor confirmed."""
+        return self.places - self.held_places - self.confirmed_places
 
 
 def create_offers_table(op: Any) -> None:

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.rows import all_as, one_as
 
-from placements.offers.models import capacity_offers
+from placements.offers.models import Offer, capacity_offers
 
 _offers = capacity_offers.c
 
@@ -21,7 +22,7 @@ async def get(
     *,
     visible: ColumnElement[bool],
     for_update: bool = False,
-) -> RowMapping | None:
+) -> Offer | None:
     """The offer if ``visible`` admits it; locked on PostgreSQL when ``for_update``.
 
     SQLite ignores the lock: its writers are serialised by ``BEGIN IMMEDIATE``.
@@ -29,7 +30,7 @@ async def get(
     stmt = select(capacity_offers).where(_offers.id == offer_id, visible)
     if for_update:
         stmt = stmt.with_for_update(of=capacity_offers)
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Offer, await session.execute(stmt))
 
 
 async def add_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -71,24 +72,25 @@ async def change(
 
 
 async def refresh_unit_copies(
-    session: AsyncSession, unit_id: uuid.UUID, values: dict[str, Any]
+    session: AsyncSession, unit_id: uuid.UUID, values: dict[str, Any], announced: Sequence[str]
 ) -> list[uuid.UUID]:
-    """Overwrite the unit columns copied onto its offers; the ids of the published ones."""
+    """Overwrite the unit columns copied onto its offers; the ids of those in ``announced``
+    statuses (whose change is announced)."""
     await session.execute(
         update(capacity_offers)
         .where(_offers.unit_id == unit_id)
         .values(**values, version=_offers.version + 1)
     )
-    stmt = select(_offers.id).where(_offers.unit_id == unit_id, _offers.status == "published")
+    stmt = select(_offers.id).where(_offers.unit_id == unit_id, _offers.status.in_(announced))
     return list((await session.execute(stmt.order_by(_offers.id))).scalars())
 
 
-async def get_many(session: AsyncSession, offer_ids: Sequence[uuid.UUID]) -> list[RowMapping]:
+async def get_many(session: AsyncSession, offer_ids: Sequence[uuid.UUID]) -> list[Offer]:
     """Offers by id, in id order."""
     if not offer_ids:
         return []
     stmt = select(capacity_offers).where(_offers.id.in_(list(offer_ids))).order_by(_offers.id)
-    return list((await session.execute(stmt)).mappings())
+    return all_as(Offer, await session.execute(stmt))
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ async def page(
     filters: OfferFilter,
     after: uuid.UUID | None,
     limit: int,
-) -> Sequence[RowMapping]:
+) -> list[Offer]:
     """Visible offers in id order (UUIDv7: creation order) after ``after``, at most ``limit``."""
     stmt = (
         select(capacity_offers)
@@ -128,4 +130,4 @@ async def page(
     )
     if after is not None:
         stmt = stmt.where(_offers.id > after)
-    return (await session.execute(stmt)).mappings().all()
+    return all_as(Offer, await session.execute(stmt))

@@ -1,10 +1,8 @@
-"""Rules of capacity offers: who sees and manages them, their lifecycle, their events.
+"""Rules of capacity offers: who sees and manages them, their terms, their events.
 
-``draft → published → closed``, and ``draft | published | closed → withdrawn``. Every
-change counts in the offer's ``version``, which is the aggregate version of its events;
-a published offer's changes are announced (``offer.updated``), a draft's are private.
-State changes are conditional UPDATEs (``WHERE status IN expected``) after a row lock, so
-a lost race changes nothing and emits nothing.
+Every change counts in the offer's ``version``, which is the aggregate version of its
+events; a published offer's changes are announced (``offer.updated``), a draft's are
+private. Status changes go through ``offers.transitions``.
 """
 
 from __future__ import annotations
@@ -16,23 +14,19 @@ from datetime import datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.errors import validation_problem
-from vfu_common.events.contracts import (
-    OFFER_CLOSED,
-    OFFER_PUBLISHED,
-    OFFER_UPDATED,
-    EventContract,
-)
+from vfu_common.events.contracts import OFFER_PUBLISHED, OFFER_UPDATED
 from vfu_common.pagination import PageParams, after_id, id_page
 from vfu_common.principal import Principal
+from vfu_common.rows import values_of
 from vfu_common.utc import utcnow
 from vfu_common.uuid7 import new_id
 
-from placements.offers import errors, repository, withdrawal
+from placements.offers import errors, repository, transitions, withdrawal
 from placements.offers.access import visible_to
 from placements.offers.events import emit_offer_event
+from placements.offers.models import Offer
 from placements.offers.schemas import (
     PUBLISHED_EDITABLE,
     OfferCreate,
@@ -43,8 +37,9 @@ from placements.offers.schemas import (
 from placements.units import errors as unit_errors
 from placements.units import repository as units
 from placements.units.access import may_manage, require_manager
+from placements.units.models import Unit
 
-# The unit columns every offer copies (offers/tables.py), so the search needs no join.
+# The unit columns every offer copies (offers/models.py), so the search needs no join.
 LOCATION_COLUMNS: Final = (
     "municipality_code",
     "county_code",
@@ -58,22 +53,25 @@ LOCATION_COLUMNS: Final = (
 _FIELDS: Final = tuple(OfferFields.model_fields)
 
 
-def location_of(unit: Mapping[Any, Any]) -> dict[str, Any]:
+def location_of(unit: Unit) -> dict[str, Any]:
     """The columns an offer copies from its unit."""
-    return {column: unit[column] for column in LOCATION_COLUMNS}
+    return {column: getattr(unit, column) for column in LOCATION_COLUMNS}
 
 
-def to_out(row: Mapping[Any, Any]) -> OfferOut:
+def to_out(row: Offer) -> OfferOut:
     """The API view of a stored offer."""
-    free = row["places"] - row["held_places"] - row["confirmed_places"]
     return OfferOut.model_validate(
-        {**row, "requirements": json.loads(row["requirements"]), "free_places": free}
+        {
+            **values_of(row),
+            "requirements": json.loads(row.requirements),
+            "free_places": row.free_places,
+        }
     )
 
 
-def _stored_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
-    values = {name: row[name] for name in _FIELDS}
-    values["requirements"] = json.loads(row["requirements"])
+def _stored_fields(row: Offer) -> dict[str, Any]:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    values["requirements"] = json.loads(row.requirements)
     return values
 
 
@@ -86,9 +84,7 @@ def _storage(fields: OfferFields) -> dict[str, Any]:
 # --- units and access ----------------------------------------------------------------------
 
 
-def require_unit_for_offer(
-    unit: Mapping[Any, Any] | None, unit_id: uuid.UUID, principal: Principal
-) -> Mapping[Any, Any]:
+def require_unit_for_offer(unit: Unit | None, unit_id: uuid.UUID, principal: Principal) -> Unit:
     """The unit an offer is placed on, which the caller must manage.
 
     Raises:
@@ -100,15 +96,13 @@ def require_unit_for_offer(
     return unit
 
 
-async def _managed_unit(
-    session: AsyncSession, unit_id: uuid.UUID, principal: Principal
-) -> Mapping[Any, Any]:
+async def _managed_unit(session: AsyncSession, unit_id: uuid.UUID, principal: Principal) -> Unit:
     return require_unit_for_offer(await units.get(session, unit_id), unit_id, principal)
 
 
 async def _load_visible(
     session: AsyncSession, offer_id: uuid.UUID, principal: Principal, *, for_update: bool = False
-) -> RowMapping:
+) -> Offer:
     offer = await repository.get(
         session, offer_id, visible=visible_to(principal), for_update=for_update
     )
@@ -117,17 +111,15 @@ async def _load_visible(
     return offer
 
 
-async def _load_managed(
-    session: AsyncSession, offer_id: uuid.UUID, principal: Principal
-) -> RowMapping:
+async def _load_managed(session: AsyncSession, offer_id: uuid.UUID, principal: Principal) -> Offer:
     """The offer, locked, for its provider or an admin: 404 if invisible, else 403."""
     offer = await _load_visible(session, offer_id, principal, for_update=True)
-    if not may_manage(principal, offer["provider_id"]):
+    if not may_manage(principal, offer.provider_id):
         raise unit_errors.not_owner(f"offer {offer_id}")
     return offer
 
 
-async def _reload(session: AsyncSession, offer_id: uuid.UUID) -> RowMapping:
+async def _reload(session: AsyncSession, offer_id: uuid.UUID) -> Offer:
     (row,) = await repository.get_many(session, [offer_id])
     return row
 
@@ -135,36 +127,31 @@ async def _reload(session: AsyncSession, offer_id: uuid.UUID) -> RowMapping:
 # --- creating ------------------------------------------------------------------------------
 
 
-def new_offer_row(
-    fields: OfferFields, unit: Mapping[Any, Any], *, publish: bool, now: datetime
-) -> dict[str, Any]:
-    """The row of a new offer on ``unit``: a draft, or published at ``now``."""
-    return {
+def new_offer_row(fields: OfferFields, unit: Unit, *, publish: bool, now: datetime) -> Offer:
+    """A new offer on ``unit``: a draft, or published at ``now``."""
+    values = {
         **_storage(fields),
         **location_of(unit),
         "id": new_id(),
-        "provider_id": unit["provider_id"],
+        "provider_id": unit.provider_id,
         "held_places": 0,
         "confirmed_places": 0,
-        "status": "published" if publish else "draft",
-        "published_at": now if publish else None,
         "version": 1,
         "created_at": now,
         "updated_at": now,
     }
+    return Offer(**transitions.opened(values, publish=publish))
 
 
-async def store_new_offers(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def store_new_offers(session: AsyncSession, rows: Sequence[Offer]) -> None:
     """Insert new offers in one statement and announce the published ones."""
-    await repository.add_many(session, rows)
+    await repository.add_many(session, [values_of(row) for row in rows])
     for row in rows:
-        if row["status"] == "published":
+        if row.status == "published":
             await emit_offer_event(session, OFFER_PUBLISHED, row)
 
 
-async def create_offer(
-    session: AsyncSession, *, data: OfferCreate, principal: Principal
-) -> RowMapping:
+async def create_offer(session: AsyncSession, *, data: OfferCreate, principal: Principal) -> Offer:
     """A draft offer on a unit the caller manages, or a published one if ``data.publish``.
 
     Raises:
@@ -173,15 +160,13 @@ async def create_offer(
     unit = await _managed_unit(session, data.unit_id, principal)
     row = new_offer_row(data, unit, publish=data.publish, now=utcnow())
     await store_new_offers(session, [row])
-    return await _reload(session, row["id"])
+    return await _reload(session, row.id)
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-async def get_offer(
-    session: AsyncSession, offer_id: uuid.UUID, *, principal: Principal
-) -> RowMapping:
+async def get_offer(session: AsyncSession, offer_id: uuid.UUID, *, principal: Principal) -> Offer:
     """One offer the caller may see (404 ``offer_not_found`` otherwise)."""
     return await _load_visible(session, offer_id, principal)
 
@@ -192,7 +177,7 @@ async def list_offers(
     principal: Principal,
     filters: repository.OfferFilter,
     page: PageParams,
-) -> tuple[list[RowMapping], str | None]:
+) -> tuple[list[Offer], str | None]:
     """A page of the offers the caller may see, filtered, in creation order."""
     rows = await repository.page(
         session,
@@ -207,7 +192,7 @@ async def list_offers(
 # --- changing ------------------------------------------------------------------------------
 
 
-def _merge(offer: Mapping[Any, Any], changes: Mapping[Any, Any]) -> OfferFields:
+def _merge(offer: Offer, changes: Mapping[str, Any]) -> OfferFields:
     """The stored terms with ``changes`` applied, checked by every rule of a new offer."""
     try:
         return OfferFields.model_validate(_stored_fields(offer) | dict(changes))
@@ -217,7 +202,7 @@ def _merge(offer: Mapping[Any, Any], changes: Mapping[Any, Any]) -> OfferFields:
 
 async def update_offer(
     session: AsyncSession, offer_id: uuid.UUID, *, data: OfferUpdate, principal: Principal
-) -> RowMapping:
+) -> Offer:
     """Change an offer's terms.
 
     A draft may change every field; a published offer only places, requirements,
@@ -231,92 +216,52 @@ async def update_offer(
             422 when the merged terms break a rule.
     """
     offer = await _load_managed(session, offer_id, principal)
-    if offer["status"] not in ("draft", "published"):
-        raise errors.offer_not_editable(offer["status"])
+    if offer.status not in transitions.EDITABLE_STATUSES:
+        raise errors.offer_not_editable(offer.status)
     stored = _stored_fields(offer)
     changes = {k: v for k, v in data.changes().items() if v != stored[k]}
     if not changes:
         return offer
     locked = set(changes) - PUBLISHED_EDITABLE
-    if offer["status"] == "published" and locked:
+    if offer.status == "published" and locked:
         raise errors.offer_field_not_editable(locked)
     merged = _merge(offer, changes)
     values = {k: v for k, v in _storage(merged).items() if k in changes}
     if "unit_id" in changes:
         unit = await _managed_unit(session, merged.unit_id, principal)
-        values |= location_of(unit) | {"provider_id": unit["provider_id"]}
+        values |= location_of(unit) | {"provider_id": unit.provider_id}
     places = merged.places if "places" in changes else None
     changed = await repository.change(
         session,
         offer_id,
         {**values, "updated_at": utcnow()},
-        expected_status=(offer["status"],),
+        expected_status=(offer.status,),
         places=places,
     )
     if not changed:
-        booked = int(offer["held_places"]) + int(offer["confirmed_places"])
+        booked = offer.held_places + offer.confirmed_places
         raise errors.places_below_booked(merged.places, booked)
     row = await _reload(session, offer_id)
-    if row["status"] == "published":
+    if row.status == "published":
         await emit_offer_event(session, OFFER_UPDATED, row)
     return row
 
 
-async def _transition(
-    session: AsyncSession,
-    offer_id: uuid.UUID,
-    *,
-    principal: Principal,
-    action: str,
-    expected: str,
-    values: dict[str, Any],
-    contract: EventContract,
-) -> RowMapping:
-    offer = await _load_managed(session, offer_id, principal)
-    if offer["status"] != expected:
-        raise errors.invalid_offer_transition(action, offer["status"])
-    now = utcnow()
-    changed = await repository.change(
-        session, offer_id, {**values, "updated_at": now}, expected_status=(expected,)
-    )
-    if not changed:  # unreachable under the row lock; kept so a race can never emit
-        raise errors.invalid_offer_transition(action, offer["status"])
-    row = await _reload(session, offer_id)
-    await emit_offer_event(session, contract, row)
-    return row
-
-
-async def publish(
-    session: AsyncSession, offer_id: uuid.UUID, *, principal: Principal
-) -> RowMapping:
+async def publish(session: AsyncSession, offer_id: uuid.UUID, *, principal: Principal) -> Offer:
     """draft → published; emits ``offer.published``."""
-    return await _transition(
-        session,
-        offer_id,
-        principal=principal,
-        action="publish",
-        expected="draft",
-        values={"status": "published", "published_at": utcnow()},
-        contract=OFFER_PUBLISHED,
-    )
+    offer = await _load_managed(session, offer_id, principal)
+    return await transitions.apply(session, offer, transitions.PUBLISH)
 
 
-async def close(session: AsyncSession, offer_id: uuid.UUID, *, principal: Principal) -> RowMapping:
+async def close(session: AsyncSession, offer_id: uuid.UUID, *, principal: Principal) -> Offer:
     """published → closed (no new bookings; existing ones stand); emits ``offer.closed``."""
-    return await _transition(
-        session,
-        offer_id,
-        principal=principal,
-        action="close",
-        expected="published",
-        values={"status": "closed"},
-        contract=OFFER_CLOSED,
-    )
+    offer = await _load_managed(session, offer_id, principal)
+    return await transitions.apply(session, offer, transitions.CLOSE)
 
 
 async def withdraw(
     session: AsyncSession, offer_id: uuid.UUID, *, reason: str | None, principal: Principal
-) -> RowMapping:
+) -> Offer:
     """draft, published or closed → withdrawn; open bookings are cancelled with it.
 
     Raises:
@@ -328,11 +273,14 @@ async def withdraw(
 
 
 async def refresh_unit_copies(
-    session: AsyncSession, unit_id: uuid.UUID, location: Mapping[Any, Any]
+    session: AsyncSession, unit_id: uuid.UUID, location: Mapping[str, Any]
 ) -> None:
     """Copy a changed unit's location and flags onto its offers; announce published ones."""
     published = await repository.refresh_unit_copies(
-        session, unit_id, {**location, "updated_at": utcnow()}
+        session,
+        unit_id,
+        {**location, "updated_at": utcnow()},
+        announced=transitions.ANNOUNCED_STATUSES,
     )
     for row in await repository.get_many(session, published):
         await emit_offer_event(session, OFFER_UPDATED, row)

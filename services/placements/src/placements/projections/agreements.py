@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -37,6 +39,7 @@ from vfu_common.events.contracts import (
 )
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.consumer import Handler
+from vfu_common.rows import all_as
 from vfu_common.utc import utcnow
 from vfu_domain.coverage import effective_until
 
@@ -136,15 +139,25 @@ async def on_agreement_event(
         await _replace_parties(session, terms)
 
 
-async def series_versions(session: AsyncSession, series_id: uuid.UUID) -> list[Any]:
-    """Every projected version of a series: id, status, valid_from and last covered day."""
+@dataclass(frozen=True)
+class SeriesVersion:
+    """One projected version of an agreement series, as the agreement watch reads it."""
+
+    agreement_id: uuid.UUID
+    status: str
+    valid_from: date
+    effective_until: date | None  # the last day it covers; None: open-ended
+
+
+async def series_versions(session: AsyncSession, series_id: uuid.UUID) -> list[SeriesVersion]:
+    """Every projected version of a series."""
     stmt = select(
         agreements.c.agreement_id,
         agreements.c.status,
         agreements.c.valid_from,
         agreements.c.effective_until,
     ).where(agreements.c.series_id == series_id)
-    return list((await session.execute(stmt)).mappings())
+    return all_as(SeriesVersion, await session.execute(stmt))
 
 
 async def _replace_parties(session: AsyncSession, terms: AgreementTermsV1) -> None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NotRequired, TypedDict, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -57,31 +58,50 @@ EQUALITY_FILTERS: Final = (
     "rural",
     "vulnerable_area",
 )
+
+
+class SearchRow(TypedDict):
+    """One row of the search statement: the offer's columns a hit shows, its free
+    places, its unit's name and requirements and its provider's name, and the distance
+    measure (``haversine``) when the search is around a point.
+
+    A TypedDict, not a dataclass: the rows are built by ``zip`` in C and serialised
+    straight to JSON (the portal search is the service's hottest read).
+    """
+
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    provider_id: uuid.UUID
+    municipality_code: str
+    county_code: str
+    healthcare_region: str
+    care_setting: str
+    rural: bool
+    vulnerable_area: bool
+    latitude: float | None
+    longitude: float | None
+    programme_code: str | None
+    profession_code: str
+    level: str
+    term: str
+    start_date: date
+    end_date: date
+    supervision_model: str
+    visibility: str
+    requirements: str
+    published_at: datetime
+    free_places: int
+    unit_name: str
+    unit_requirements: str
+    provider_name: str | None
+    haversine: NotRequired[float]
+
+
+# The offer's own columns of a SearchRow, in its order.
 _OFFER_COLUMNS: Final = [
     offers.c[name]
-    for name in (
-        "id",
-        "unit_id",
-        "provider_id",
-        "municipality_code",
-        "county_code",
-        "healthcare_region",
-        "care_setting",
-        "rural",
-        "vulnerable_area",
-        "latitude",
-        "longitude",
-        "programme_code",
-        "profession_code",
-        "level",
-        "term",
-        "start_date",
-        "end_date",
-        "supervision_model",
-        "visibility",
-        "requirements",
-        "published_at",
-    )
+    for name in SearchRow.__annotations__
+    if name not in {"free_places", "unit_name", "unit_requirements", "provider_name", "haversine"}
 ]
 
 
@@ -318,8 +338,8 @@ async def search(
     circle: Circle | None,
     after: Keyset | None,
     limit: int,
-) -> list[dict[str, Any]]:
-    """Run the search statement; rows in sort order (as dicts), at most ``limit``.
+) -> list[SearchRow]:
+    """Run the search statement; rows in sort order, at most ``limit``.
 
     One statement in autocommit (``Database.fetch_all``): no session, no transaction, and
     on SQLite a single hop to a read thread.
@@ -331,4 +351,4 @@ async def search(
     # Plain dicts, made by zip in C: a RowMapping answers a missing key by raising and
     # catching a KeyError inside SQLAlchemy, which costs more than the row's other work.
     names = rows[0]._fields
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return [cast(SearchRow, dict(zip(names, row, strict=True))) for row in rows]

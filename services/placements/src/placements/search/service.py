@@ -24,7 +24,7 @@ from vfu_domain.reference import municipalities
 
 from placements.search import repository
 from placements.search.geo import circle, km_from_haversine
-from placements.search.repository import Audience, Keyset
+from placements.search.repository import Audience, Keyset, SearchRow
 from placements.search.schemas import OfferHit, SearchParams
 
 _SEES_EVERYTHING = ("admin", "coordinator")
@@ -71,7 +71,7 @@ def _keyset(params: SearchParams) -> Keyset | None:
         raise invalid_cursor() from exc
 
 
-def _cursor_after(params: SearchParams, row: Mapping[str, Any]) -> str:
+def _cursor_after(params: SearchParams, row: SearchRow) -> str:
     if params.sort == "distance":
         value: Any = row["haversine"]
     elif params.sort.endswith("free_places"):
@@ -87,7 +87,7 @@ def _cursor_after(params: SearchParams, row: Mapping[str, Any]) -> str:
 HIT_FIELDS = tuple(OfferHit.model_fields)
 
 
-def hit(row: Mapping[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
+def hit(row: SearchRow, names: Mapping[str, Any]) -> dict[str, Any]:
     """One search row as the API's item: a dict in OfferHit's shape, for ``to_json``.
 
     Not validated through OfferHit: every value comes typed from the database (UUIDs,

@@ -8,7 +8,6 @@ supervisor's deregistration) look the same. Aggregate: the assignment, at its ve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,9 @@ from vfu_common.events.contracts import (
     SupervisorReleasedV1,
 )
 from vfu_common.messaging.outbox import emit
+
+from placements.bookings.models import Booking
+from placements.supervision.models import Assignment
 
 SOURCE: Final = "/vfu/placements"
 _BOOKING_FIELDS: Final = (
@@ -32,43 +34,41 @@ _BOOKING_FIELDS: Final = (
     "end_date",
 )
 
-Row = Mapping[Any, Any]
 
-
-def _fields(assignment: Row, booking: Row) -> dict[str, Any]:
+def _fields(assignment: Assignment, booking: Booking) -> dict[str, Any]:
     return {
-        "assignment_id": assignment["id"],
-        "supervisor_id": assignment["supervisor_id"],
-        "booking_id": assignment["booking_id"],
-        "students": assignment["students"],
-        **{name: booking[name] for name in _BOOKING_FIELDS},
+        "assignment_id": assignment.id,
+        "supervisor_id": assignment.supervisor_id,
+        "booking_id": assignment.booking_id,
+        "students": assignment.students,
+        **{name: getattr(booking, name) for name in _BOOKING_FIELDS},
     }
 
 
-async def emit_assigned(session: AsyncSession, assignment: Row, booking: Row) -> None:
+async def emit_assigned(session: AsyncSession, assignment: Assignment, booking: Booking) -> None:
     """``supervision.assigned`` for a new assignment (same transaction)."""
     await emit(
         session,
         SUPERVISOR_ASSIGNED,
         SupervisorAssignedV1(**_fields(assignment, booking)),
         source=SOURCE,
-        aggregate_id=assignment["id"],
-        aggregate_version=int(assignment["version"]),
+        aggregate_id=assignment.id,
+        aggregate_version=assignment.version,
     )
 
 
-async def emit_released(session: AsyncSession, assignment: Row, booking: Row) -> None:
+async def emit_released(session: AsyncSession, assignment: Assignment, booking: Booking) -> None:
     """``supervision.released`` for an assignment just released (same transaction)."""
     payload = SupervisorReleasedV1(
         **_fields(assignment, booking),
-        reason=assignment["release_reason"],
-        student_weeks=assignment["student_weeks"],
+        reason=assignment.release_reason,
+        student_weeks=assignment.student_weeks,
     )
     await emit(
         session,
         SUPERVISOR_RELEASED,
         payload,
         source=SOURCE,
-        aggregate_id=assignment["id"],
-        aggregate_version=int(assignment["version"]),
+        aggregate_id=assignment.id,
+        aggregate_version=assignment.version,
     )

@@ -2,7 +2,8 @@
 
 ``supervisor_projection`` is the placements service's copy of every supervisor as the
 supervisors service announces them (SupervisorV1: ids, profession, units, capacity,
-licence and training level, never a name); the gate decides from it alone (DESIGN §1).
+licence and training level, never a name); the gate decides from it alone, never by
+asking the supervisors service.
 
 An assignment puts ``students`` of a confirmed booking with one supervisor. The CHECKs
 keep each row consistent (a released row says why and when, an active one does not),
@@ -14,6 +15,9 @@ supervisor (see ``service.assign``) and checks it there.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, get_args
 
 from sqlalchemy import (
@@ -31,15 +35,16 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime, one_of
 from vfu_common.events.contracts import AssignmentReleaseReason, TrainingLevel
+from vfu_common.rows import row_of
 
 from placements.bookings.models import TABLE as BOOKINGS_TABLE
 from placements.models import metadata
+from placements.vocabularies import ASSIGNMENT_STATUSES, AssignmentStatus
 
 PROJECTION_TABLE: Final = "supervisor_projection"
 PROJECTION_UNITS_TABLE: Final = "supervisor_projection_units"
 ASSIGNMENTS_TABLE: Final = "supervisor_assignments"
 
-ASSIGNMENT_STATUSES: Final = ("active", "released")
 RELEASE_REASONS: Final[tuple[str, ...]] = get_args(AssignmentReleaseReason)
 TRAINING_LEVELS: Final[tuple[str, ...]] = get_args(TrainingLevel)
 
@@ -144,6 +149,44 @@ def _assignment_columns() -> list[Any]:
 supervisor_projection = Table(PROJECTION_TABLE, metadata, *_projection_columns())
 supervisor_projection_units = Table(PROJECTION_UNITS_TABLE, metadata, *_projection_unit_columns())
 supervisor_assignments = Table(ASSIGNMENTS_TABLE, metadata, *_assignment_columns())
+
+
+@row_of(supervisor_projection)
+@dataclass(frozen=True)
+class ProjectedSupervisor:
+    """A ``supervisor_projection`` row: the service's copy of one supervisor."""
+
+    supervisor_id: uuid.UUID
+    employer_id: uuid.UUID
+    profession_code: str
+    max_concurrent_students: int
+    active: bool
+    licence_verified: bool
+    level_achieved: str | None
+    required_level: str
+    qualified: bool
+    aggregate_version: int
+    updated_at: datetime
+
+
+@row_of(supervisor_assignments)
+@dataclass(frozen=True)
+class Assignment:
+    """A ``supervisor_assignments`` row as read."""
+
+    id: uuid.UUID
+    booking_id: uuid.UUID
+    supervisor_id: uuid.UUID
+    students: int
+    status: AssignmentStatus
+    release_reason: str | None
+    student_weeks: int | None
+    version: int
+    created_by: str
+    created_at: datetime
+    released_at: datetime | None
+
+
 for _name, _cols in _INDEXES.items():
     Index(_name, *(supervisor_assignments.c[c] for c in _cols))
 _ACTIVE_SQL: Final = "status = 'active'"

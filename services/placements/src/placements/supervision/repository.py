@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.rows import all_as, one_as, values_of
 
-from placements.bookings.models import bookings
+from placements.bookings.models import Booking, bookings
 from placements.projections.agreements import agreements
 from placements.supervision.models import (
+    Assignment,
+    ProjectedSupervisor,
     supervisor_assignments,
     supervisor_projection,
     supervisor_projection_units,
@@ -25,7 +28,7 @@ _WITH_BOOKINGS = supervisor_assignments.join(bookings, bookings.c.id == _ASSIGNM
 # --- the booking and the supervisor, locked -------------------------------------------
 
 
-async def lock_booking(session: AsyncSession, booking_id: uuid.UUID) -> RowMapping | None:
+async def lock_booking(session: AsyncSession, booking_id: uuid.UUID) -> Booking | None:
     """The booking row, locked on PostgreSQL until commit (None if unknown).
 
     The lock serialises everything that changes the booking's assignments: two
@@ -34,10 +37,12 @@ async def lock_booking(session: AsyncSession, booking_id: uuid.UUID) -> RowMappi
     releases what it assigned (and vice versa: the gate then reads the new status).
     """
     stmt = select(bookings).where(bookings.c.id == booking_id).with_for_update()
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Booking, await session.execute(stmt))
 
 
-async def lock_supervisor(session: AsyncSession, supervisor_id: uuid.UUID) -> RowMapping | None:
+async def lock_supervisor(
+    session: AsyncSession, supervisor_id: uuid.UUID
+) -> ProjectedSupervisor | None:
     """The supervisor's projection row, locked on PostgreSQL until commit (None if unknown).
 
     Every assignment of one supervisor takes this lock before counting the supervisor's
@@ -48,7 +53,7 @@ async def lock_supervisor(session: AsyncSession, supervisor_id: uuid.UUID) -> Ro
         .where(supervisor_projection.c.supervisor_id == supervisor_id)
         .with_for_update()
     )
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(ProjectedSupervisor, await session.execute(stmt))
 
 
 async def supervisor_unit_ids(session: AsyncSession, supervisor_id: uuid.UUID) -> set[uuid.UUID]:
@@ -108,24 +113,24 @@ async def is_active_on(
 # --- assignments -----------------------------------------------------------------------
 
 
-async def insert_assignment(session: AsyncSession, values: Mapping[str, Any]) -> None:
+async def insert_assignment(session: AsyncSession, assignment: Assignment) -> None:
     """Insert one assignment row."""
-    await session.execute(insert(supervisor_assignments).values(**values))
+    await session.execute(insert(supervisor_assignments).values(**values_of(assignment)))
 
 
 async def get_assignment(
     session: AsyncSession, booking_id: uuid.UUID, assignment_id: uuid.UUID
-) -> RowMapping | None:
+) -> Assignment | None:
     """One assignment of the booking, or None."""
     stmt = select(supervisor_assignments).where(
         _ASSIGNMENTS.id == assignment_id, _ASSIGNMENTS.booking_id == booking_id
     )
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Assignment, await session.execute(stmt))
 
 
 async def page_of_booking(
     session: AsyncSession, booking_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-) -> list[RowMapping]:
+) -> list[Assignment]:
     """Up to ``limit`` of the booking's assignments after ``after``, in creation order."""
     stmt = (
         select(supervisor_assignments)
@@ -135,23 +140,22 @@ async def page_of_booking(
     )
     if after is not None:
         stmt = stmt.where(_ASSIGNMENTS.id > after)
-    return list((await session.execute(stmt)).mappings())
+    return all_as(Assignment, await session.execute(stmt))
 
 
-async def release_active(
+async def update_active(
     session: AsyncSession,
     *,
     booking_ids: Sequence[uuid.UUID] = (),
     supervisor_id: uuid.UUID | None = None,
     assignment_id: uuid.UUID | None = None,
-    reason: str,
+    values: Mapping[str, Any],
     weeks: int,
-    now: datetime,
-) -> list[RowMapping]:
-    """Release the active assignments selected (by bookings, supervisor or id).
+) -> list[Assignment]:
+    """Apply ``values`` to the active assignments selected (by bookings, supervisor or id),
+    ``student_weeks`` becoming ``students * weeks``; the changed rows, in id order.
 
-    ``student_weeks`` becomes ``students * weeks``. One conditional UPDATE: an assignment
-    released concurrently is not released (nor announced) twice. Returns the released rows.
+    One conditional UPDATE: an assignment changed concurrently is not changed twice.
     """
     conditions = [_ASSIGNMENTS.status == "active"]
     if booking_ids:
@@ -161,28 +165,26 @@ async def release_active(
     if assignment_id is not None:
         conditions.append(_ASSIGNMENTS.id == assignment_id)
     if len(conditions) == 1:
-        raise ValueError("release_active needs a selection")
+        raise ValueError("update_active needs a selection")
     stmt = (
         update(supervisor_assignments)
         .where(*conditions)
         .values(
-            status="released",
-            release_reason=reason,
+            **values,
             student_weeks=_ASSIGNMENTS.students * weeks,
-            released_at=now,
             version=_ASSIGNMENTS.version + 1,
         )
         .returning(*supervisor_assignments.c)
     )
-    rows = list((await session.execute(stmt)).mappings())
-    return sorted(rows, key=lambda row: row["id"])
+    rows = all_as(Assignment, await session.execute(stmt))
+    return sorted(rows, key=lambda row: row.id)
 
 
 async def bookings_by_id(
     session: AsyncSession, booking_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, RowMapping]:
+) -> dict[uuid.UUID, Booking]:
     """The booking rows of ``booking_ids``."""
     if not booking_ids:
         return {}
     stmt = select(bookings).where(bookings.c.id.in_(list(set(booking_ids))))
-    return {row["id"]: row for row in (await session.execute(stmt)).mappings()}
+    return {row.id: row for row in all_as(Booking, await session.execute(stmt))}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from vfu_common.events.contracts import AssignmentReleaseReason
+
+from placements.supervision.models import Assignment
 
 # No placement has more students than this; a bound keeps nonsense out at the edge.
 MAX_STUDENTS = 100
@@ -45,6 +46,6 @@ class AssignmentOut(BaseModel):
     released_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any]) -> AssignmentOut:
+    def from_row(cls, row: Assignment) -> AssignmentOut:
         """The API view of a stored assignment."""
-        return cls.model_validate({name: row[name] for name in cls.model_fields})
+        return cls.model_validate({name: getattr(row, name) for name in cls.model_fields})

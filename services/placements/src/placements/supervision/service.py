@@ -29,8 +29,7 @@ serialised and the ``FOR UPDATE`` (which SQLite does not have) is left out by SQ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import AgreementTermsV1
@@ -43,19 +42,18 @@ from vfu_domain.qualification import evaluate, stricter_level
 
 from placements.bookings import access
 from placements.bookings import repository as bookings_repository
-from placements.supervision import errors, repository
+from placements.bookings.models import Booking
+from placements.bookings.transitions import SUPERVISABLE_STATUSES
+from placements.supervision import errors, repository, transitions
 from placements.supervision.events import emit_assigned, emit_released
+from placements.supervision.models import Assignment, ProjectedSupervisor
 from placements.supervision.release import RELEASED
 from placements.supervision.schemas import AssignmentCreate, AssignmentOut
 
 ASSIGN_OPERATION: Final = "POST /api/v1/placements/bookings/{booking_id}/supervisors"
-# Booking statuses whose students may get (or change) a supervisor.
-ASSIGNABLE_STATUSES: Final = ("confirmed", "in_progress")
 PEER_MODEL: Final = "peer_2_to_1"
-# Two students per supervisor in the peer-learning model (DOMAIN "Placements").
+# Two students per supervisor in the peer-learning model.
 PEER_CAPACITY: Final = 2
-
-Row = Mapping[Any, Any]
 
 
 # --- assigning -------------------------------------------------------------------------
@@ -89,8 +87,8 @@ async def assign(
     )
     if (stored := await guard.claim(session)) is not None:
         return stored, True
-    if booking["status"] not in ASSIGNABLE_STATUSES:
-        raise errors.booking_not_confirmed(booking_id, booking["status"])
+    if booking.status not in SUPERVISABLE_STATUSES:
+        raise errors.booking_not_confirmed(booking_id, booking.status)
     supervisor = await repository.lock_supervisor(session, data.supervisor_id)
     if supervisor is None:
         raise errors.unknown_supervisor(data.supervisor_id)
@@ -103,28 +101,30 @@ async def assign(
     return StoredResponse(201, body), False
 
 
-async def _require_suitable(session: AsyncSession, supervisor: Row, booking: Row) -> None:
+async def _require_suitable(
+    session: AsyncSession, supervisor: ProjectedSupervisor, booking: Booking
+) -> None:
     """Registered, employed by the provider, at the unit, of the profession."""
-    supervisor_id = supervisor["supervisor_id"]
-    if not supervisor["active"]:
+    supervisor_id = supervisor.supervisor_id
+    if not supervisor.active:
         raise errors.supervisor_deregistered(supervisor_id)
-    if supervisor["employer_id"] != booking["provider_id"]:
-        raise errors.not_employed_by_provider(supervisor_id, booking["provider_id"])
+    if supervisor.employer_id != booking.provider_id:
+        raise errors.not_employed_by_provider(supervisor_id, booking.provider_id)
     units = await repository.supervisor_unit_ids(session, supervisor_id)
-    if units and booking["unit_id"] not in units:
-        raise errors.not_at_unit(supervisor_id, booking["unit_id"])
-    if supervisor["profession_code"] != booking["profession_code"]:
-        raise errors.profession_mismatch(supervisor["profession_code"], booking["profession_code"])
+    if units and booking.unit_id not in units:
+        raise errors.not_at_unit(supervisor_id, booking.unit_id)
+    if supervisor.profession_code != booking.profession_code:
+        raise errors.profession_mismatch(supervisor.profession_code, booking.profession_code)
 
 
-async def _require_qualified(session: AsyncSession, supervisor: Row, booking: Row) -> None:
+async def _require_qualified(
+    session: AsyncSession, supervisor: ProjectedSupervisor, booking: Booking
+) -> None:
     """Qualified under the stricter of the default level and the agreement's requirement."""
-    required = required_level(
-        supervisor["required_level"], await _agreement_level(session, booking)
-    )
+    required = required_level(supervisor.required_level, await _agreement_level(session, booking))
     decision = evaluate(
-        licence_verified=supervisor["licence_verified"],
-        level_achieved=supervisor["level_achieved"],
+        licence_verified=supervisor.licence_verified,
+        level_achieved=supervisor.level_achieved,
         required_level=required,
     )
     if not decision.qualified:
@@ -141,13 +141,13 @@ def required_level(default: str, agreement_level: str | None) -> str:
         return agreement_level
 
 
-async def _agreement_level(session: AsyncSession, booking: Row) -> str | None:
+async def _agreement_level(session: AsyncSession, booking: Booking) -> str | None:
     """The supervision requirement of the agreement version that covered the booking.
 
     That version is always projected (the booking gate read it); a booking without one
     falls back to the supervisor's default level.
     """
-    agreement_id = booking["agreement_id"]
+    agreement_id = booking.agreement_id
     if agreement_id is None:
         return None
     text = await repository.agreement_terms_text(session, agreement_id)
@@ -157,42 +157,37 @@ async def _agreement_level(session: AsyncSession, booking: Row) -> str | None:
 
 
 async def _require_room(
-    session: AsyncSession, supervisor: Row, booking: Row, students: int
+    session: AsyncSession, supervisor: ProjectedSupervisor, booking: Booking, students: int
 ) -> None:
     """Not on the booking yet; places left to supervise; within the supervisor's capacity."""
-    supervisor_id = supervisor["supervisor_id"]
-    if await repository.is_active_on(session, booking["id"], supervisor_id):
-        raise errors.already_assigned(supervisor_id, booking["id"])
-    unsupervised = int(booking["confirmed_places"]) - await repository.booking_load(
-        session, booking["id"]
-    )
+    supervisor_id = supervisor.supervisor_id
+    if await repository.is_active_on(session, booking.id, supervisor_id):
+        raise errors.already_assigned(supervisor_id, booking.id)
+    unsupervised = booking.confirmed_places - await repository.booking_load(session, booking.id)
     if students > unsupervised:
         raise errors.booking_fully_supervised(students, max(unsupervised, 0))
-    model = booking["supervision_model"]
-    capacity = PEER_CAPACITY if model == PEER_MODEL else int(supervisor["max_concurrent_students"])
+    model = booking.supervision_model
+    capacity = PEER_CAPACITY if model == PEER_MODEL else supervisor.max_concurrent_students
     load = await repository.overlapping_load(
-        session, supervisor_id, start=booking["start_date"], end=booking["end_date"]
+        session, supervisor_id, start=booking.start_date, end=booking.end_date
     )
     if load + students > capacity:
         raise errors.over_capacity(students, load, capacity, model)
 
 
 async def _write_assignment(
-    session: AsyncSession, booking: Row, data: AssignmentCreate, principal: Principal
-) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": new_id(),
-        "booking_id": booking["id"],
-        "supervisor_id": data.supervisor_id,
-        "students": data.students,
-        "status": "active",
-        "release_reason": None,
-        "student_weeks": None,
-        "version": 1,
-        "created_by": principal.subject,
-        "created_at": utcnow(),
-        "released_at": None,
-    }
+    session: AsyncSession, booking: Booking, data: AssignmentCreate, principal: Principal
+) -> Assignment:
+    row = transitions.opened(
+        {
+            "id": new_id(),
+            "booking_id": booking.id,
+            "supervisor_id": data.supervisor_id,
+            "students": data.students,
+            "created_by": principal.subject,
+            "created_at": utcnow(),
+        }
+    )
     await repository.insert_assignment(session, row)
     await emit_assigned(session, row, booking)
     return row
@@ -236,7 +231,7 @@ async def release(
     access.require_provider(principal, booking)
     if await repository.get_assignment(session, booking_id, assignment_id) is None:
         raise errors.assignment_not_found(assignment_id)
-    released = await repository.release_active(
+    released = await transitions.release(
         session, assignment_id=assignment_id, reason=RELEASED, weeks=0, now=utcnow()
     )
     if not released:

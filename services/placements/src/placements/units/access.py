@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 from vfu_common.principal import Principal
 
 from placements.units import errors
+from placements.units.models import Unit
 
 
 def may_manage(principal: Principal, provider_id: uuid.UUID) -> bool:
@@ -18,10 +17,10 @@ def may_manage(principal: Principal, provider_id: uuid.UUID) -> bool:
     return principal.has_role("provider") and principal.organisation_id == provider_id
 
 
-def require_manager(principal: Principal, unit: Mapping[Any, Any]) -> None:
+def require_manager(principal: Principal, unit: Unit) -> None:
     """Refuse (403 ``not_owner``) anyone but the unit's provider or an admin.
 
     Units are public, so refusing with 403 reveals nothing a caller could not read.
     """
-    if not may_manage(principal, unit["provider_id"]):
-        raise errors.not_owner(f"care unit {unit['id']}")
+    if not may_manage(principal, unit.provider_id):
+        raise errors.not_owner(f"care unit {unit.id}")

@@ -3,30 +3,29 @@ transaction, so the supervisors service can check supervisors' units against the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import EventContract, UnitV1
 from vfu_common.messaging.outbox import emit
 
+from placements.units.models import Unit
+
 SOURCE: Final = "/vfu/placements"
 _FIELDS: Final = frozenset(UnitV1.model_fields) - {"unit_id"}
 
 
-async def emit_unit_event(
-    session: AsyncSession, contract: EventContract, unit: Mapping[Any, Any]
-) -> None:
+async def emit_unit_event(session: AsyncSession, contract: EventContract, unit: Unit) -> None:
     """``contract``'s event (registered or changed) for the stored ``unit``; aggregate
     version = the unit's version."""
     payload = contract.payload.model_validate(
-        {"unit_id": unit["id"], **{name: unit[name] for name in _FIELDS}}
+        {"unit_id": unit.id, **{name: getattr(unit, name) for name in _FIELDS}}
     )
     await emit(
         session,
         contract,
         payload,
         source=SOURCE,
-        aggregate_id=unit["id"],
-        aggregate_version=int(unit["version"]),
+        aggregate_id=unit.id,
+        aggregate_version=unit.version,
     )

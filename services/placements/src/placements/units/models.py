@@ -8,6 +8,9 @@ on the municipality, never on the county).
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -25,9 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime
+from vfu_common.rows import row_of
 
 from placements.models import metadata
-from placements.vocabularies import CARE_SETTINGS, one_of
+from placements.vocabularies import CARE_SETTINGS, CareSetting, one_of
 
 TABLE: Final = "care_units"
 _INDEXES: Final = {
@@ -72,6 +76,31 @@ def _columns() -> list[Any]:
 
 
 care_units = Table(TABLE, metadata, *_columns())
+
+
+@row_of(care_units)
+@dataclass(frozen=True)
+class Unit:
+    """A ``care_units`` row as read."""
+
+    id: uuid.UUID
+    provider_id: uuid.UUID
+    name: str
+    hsa_id: str | None
+    municipality_code: str
+    county_code: str
+    healthcare_region: str
+    care_setting: CareSetting
+    latitude: float | None
+    longitude: float | None
+    rural: bool
+    vulnerable_area: bool
+    special_requirements: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
 for _name, _cols in _INDEXES.items():
     Index(_name, *(care_units.c[c] for c in _cols))
 

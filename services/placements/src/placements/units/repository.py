@@ -3,32 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.rows import all_as, one_as
 
-from placements.units.models import care_units
+from placements.units.models import Unit, care_units
 
 
 async def get(
     session: AsyncSession, unit_id: uuid.UUID, *, for_update: bool = False
-) -> RowMapping | None:
+) -> Unit | None:
     """One unit, locked on PostgreSQL when ``for_update`` (SQLite writers are serialised)."""
     stmt = select(care_units).where(care_units.c.id == unit_id)
     if for_update:
         stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Unit, await session.execute(stmt))
 
 
-async def get_many(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+async def get_many(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Unit]:
     """Units by id (absent ids are simply missing from the result)."""
     ids = sorted(set(unit_ids))
     if not ids:
         return {}
-    rows = (await session.execute(select(care_units).where(care_units.c.id.in_(ids)))).mappings()
-    return {row["id"]: row for row in rows}
+    rows = all_as(Unit, await session.execute(select(care_units).where(care_units.c.id.in_(ids))))
+    return {row.id: row for row in rows}
 
 
 async def ids_by_hsa_id(session: AsyncSession, hsa_ids: Iterable[str]) -> dict[str, uuid.UUID]:
@@ -70,11 +71,11 @@ async def page(
     provider_id: uuid.UUID | None,
     after: uuid.UUID | None,
     limit: int,
-) -> Sequence[RowMapping]:
+) -> list[Unit]:
     """Units in id order (UUIDv7: creation order) after ``after``, at most ``limit``."""
     stmt = select(care_units).order_by(care_units.c.id).limit(limit)
     if provider_id is not None:
         stmt = stmt.where(care_units.c.provider_id == provider_id)
     if after is not None:
         stmt = stmt.where(care_units.c.id > after)
-    return (await session.execute(stmt)).mappings().all()
+    return all_as(Unit, await session.execute(stmt))

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.errors import validation_problem
 from vfu_common.events.contracts import UNIT_CHANGED, UNIT_REGISTERED
 from vfu_common.pagination import PageParams, after_id, id_page
 from vfu_common.principal import Principal
+from vfu_common.rows import values_of
 from vfu_common.utc import utcnow
 from vfu_common.uuid7 import new_id
 from vfu_domain.reference import healthcare_region_for_municipality, municipalities
@@ -30,15 +29,16 @@ from placements.offers.service import LOCATION_COLUMNS, location_of
 from placements.units import errors, repository
 from placements.units.access import require_manager
 from placements.units.events import emit_unit_event
+from placements.units.models import Unit
 from placements.units.schemas import UnitCreate, UnitFields, UnitOut, UnitUpdate
 
 _FIELDS: Final = tuple(UnitFields.model_fields)
 
 
-def to_out(unit: Mapping[Any, Any]) -> UnitOut:
+def to_out(unit: Unit) -> UnitOut:
     """The API view of a stored unit."""
     return UnitOut.model_validate(
-        {**unit, "special_requirements": json.loads(unit["special_requirements"])}
+        {**values_of(unit), "special_requirements": json.loads(unit.special_requirements)}
     )
 
 
@@ -52,9 +52,9 @@ def _storage(fields: UnitFields) -> dict[str, Any]:
     return values
 
 
-def _stored_fields(unit: Mapping[Any, Any]) -> dict[str, Any]:
-    values = {name: unit[name] for name in _FIELDS}
-    values["special_requirements"] = json.loads(unit["special_requirements"])
+def _stored_fields(unit: Unit) -> dict[str, Any]:
+    values = {name: getattr(unit, name) for name in _FIELDS}
+    values["special_requirements"] = json.loads(unit.special_requirements)
     return values
 
 
@@ -76,9 +76,7 @@ def _owner_of_new_unit(principal: Principal, requested: uuid.UUID | None) -> uui
     return own
 
 
-async def load(
-    session: AsyncSession, unit_id: uuid.UUID, *, for_update: bool = False
-) -> RowMapping:
+async def load(session: AsyncSession, unit_id: uuid.UUID, *, for_update: bool = False) -> Unit:
     """A unit, or 404 ``unit_not_found``."""
     unit = await repository.get(session, unit_id, for_update=for_update)
     if unit is None:
@@ -98,9 +96,7 @@ async def _refuse_taken_hsa_id(
         raise errors.hsa_id_taken(hsa_id)
 
 
-async def create_unit(
-    session: AsyncSession, *, data: UnitCreate, principal: Principal
-) -> RowMapping:
+async def create_unit(session: AsyncSession, *, data: UnitCreate, principal: Principal) -> Unit:
     """Store a new unit for the caller's organisation (or the admin's ``provider_id``).
 
     Raises:
@@ -131,14 +127,14 @@ async def create_unit(
     return unit
 
 
-async def get_unit(session: AsyncSession, unit_id: uuid.UUID) -> RowMapping:
+async def get_unit(session: AsyncSession, unit_id: uuid.UUID) -> Unit:
     """One unit (every authenticated caller may read units)."""
     return await load(session, unit_id)
 
 
 async def list_units(
     session: AsyncSession, *, provider_id: uuid.UUID | None, page: PageParams
-) -> tuple[list[RowMapping], str | None]:
+) -> tuple[list[Unit], str | None]:
     """A page of units, optionally one provider's, in creation order."""
     rows = await repository.page(
         session, provider_id=provider_id, after=after_id(page), limit=page.limit + 1
@@ -148,7 +144,7 @@ async def list_units(
 
 async def update_unit(
     session: AsyncSession, unit_id: uuid.UUID, *, data: UnitUpdate, principal: Principal
-) -> RowMapping:
+) -> Unit:
     """Change a unit; its offers' copies follow in the same transaction.
 
     The update is merged into the stored unit and the result validated as a whole, so a
@@ -166,7 +162,7 @@ async def update_unit(
         merged = UnitFields.model_validate(_stored_fields(unit) | data.changes())
     except ValidationError as exc:
         raise validation_problem(exc) from exc
-    values = {k: v for k, v in _storage(merged).items() if v != unit[k]}
+    values = {k: v for k, v in _storage(merged).items() if v != getattr(unit, k)}
     if not values:
         return unit
     if "hsa_id" in values:
