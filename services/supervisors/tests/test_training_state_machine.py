@@ -29,7 +29,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multip
 from sqlalchemy import delete, select, update
 from supervisors.qualification.levels import RequiredLevels
 from supervisors.registry.models import supervisors
-from supervisors.training import service
+from supervisors.training import courses, service
 from supervisors.training.models import training_records
 from supervisors.training.schemas import CourseCreate, TrainingRecordReport
 from supervisors.training.transitions import TRANSITIONS
@@ -97,8 +97,8 @@ class World:
             delivery="web",
         )
         async with self.db.write() as session:
-            row = await service.create_course(session, data=data, principal=ISSUER)
-        return uuid.UUID(str(row["id"]))
+            row = await courses.create_course(session, data=data, principal=ISSUER)
+        return row.id
 
     async def clear(self) -> None:
         async with self.db.write() as session:

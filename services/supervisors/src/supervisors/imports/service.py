@@ -36,14 +36,9 @@ from supervisors.imports.schemas import (
     RowStatus,
 )
 from supervisors.qualification.levels import RequiredLevels
+from supervisors.training.matching import CourseRef, Lookup, MatchedReport, issuer_of_batch
 from supervisors.training.schemas import TrainingRecordImportRow
-from supervisors.training.service import (
-    CourseRef,
-    Lookup,
-    MatchedReport,
-    issuer_of_batch,
-    store_reports,
-)
+from supervisors.training.service import store_reports
 
 _log = logging.getLogger(__name__)
 
@@ -173,7 +168,7 @@ def _claim(row: _Row, lookup: Lookup) -> None:
     """Refuse a row whose pair is stored already or taken by an earlier row."""
     assert row.matched is not None
     try:
-        lookup.claim(row.matched.supervisor["id"], row.matched.course["id"])
+        lookup.claim(row.matched.supervisor.id, row.matched.course.id)
     except ProblemError as problem:
         row.matched = None
         row.refuse("supervisor", problem)
@@ -213,7 +208,7 @@ async def import_records(
     matched = [row for row in work if row.matched is not None]
     await lookup.load_existing(
         session,
-        ((r.matched.supervisor["id"], r.matched.course["id"]) for r in matched if r.matched),
+        ((r.matched.supervisor.id, r.matched.course.id) for r in matched if r.matched),
     )
     for row in matched:
         _claim(row, lookup)
@@ -233,7 +228,7 @@ async def import_records(
             levels=levels,
         )
         for row, view in zip(storable, views, strict=True):
-            row.status, row.record_id = "stored", view["id"]
+            row.status, row.record_id = "stored", view.id
     return ImportReport(
         rows=[row.out() for row in work],
         stored=0 if dry_run else len(storable),

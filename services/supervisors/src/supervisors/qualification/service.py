@@ -9,7 +9,6 @@ only when ``qualified`` or ``level_achieved`` moved: consumers gate on those two
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from supervisors.qualification import repository
 from supervisors.qualification.levels import RequiredLevels
 from supervisors.registry import repository as registry
 from supervisors.registry.events import emit_qualification_changed
+from supervisors.registry.models import Supervisor
 
 _QUALIFICATION_COLUMNS = ("level_achieved", "required_level", "qualified", "qualification_reason")
 
@@ -30,7 +30,7 @@ def assess(
     licence_verified: bool,
     level_achieved: str | None,
     required_level: str,
-    previous: Mapping[Any, Any] | None,
+    previous: Supervisor | None,
     now: datetime,
 ) -> dict[str, Any]:
     """The qualification columns for these facts, with since/lapsed moved from ``previous``.
@@ -43,9 +43,9 @@ def assess(
         level_achieved=level_achieved,
         required_level=required_level,
     )
-    was_qualified = bool(previous and previous["qualified"])
-    since = previous["qualified_since"] if previous else None
-    lapsed = previous["qualification_lapsed_at"] if previous else None
+    was_qualified = previous is not None and previous.qualified
+    since = previous.qualified_since if previous else None
+    lapsed = previous.qualification_lapsed_at if previous else None
     if decision.qualified and not was_qualified:
         since, lapsed = now, None
     elif not decision.qualified and was_qualified:
@@ -76,16 +76,16 @@ async def refresh_qualification(
         raise LookupError(f"no supervisor {supervisor_id}")
     achieved = highest_level(await repository.qualifying_course_levels(session, supervisor_id))
     values = assess(
-        licence_verified=row["licence_verified"],
+        licence_verified=row.licence_verified,
         level_achieved=achieved,
-        required_level=levels.for_profession(row["profession_code"]),
+        required_level=levels.for_profession(row.profession_code),
         previous=row,
         now=utcnow(),
     )
-    if all(values[name] == row[name] for name in _QUALIFICATION_COLUMNS):
+    if all(values[name] == getattr(row, name) for name in _QUALIFICATION_COLUMNS):
         return
     await registry.change(session, supervisor_id, {**values, "updated_at": utcnow()})
-    if values["qualified"] == row["qualified"] and achieved == row["level_achieved"]:
+    if values["qualified"] == row.qualified and achieved == row.level_achieved:
         return
     updated = await registry.get(session, supervisor_id)
     assert updated is not None
@@ -93,6 +93,6 @@ async def refresh_qualification(
         session,
         updated,
         await registry.unit_ids(session, supervisor_id),
-        previous_qualified=row["qualified"],
-        previous_level_achieved=row["level_achieved"],
+        previous_qualified=row.qualified,
+        previous_level_achieved=row.level_achieved,
     )

@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.principal import Principal
 
 from supervisors.projections.assignments import university_may_see
+from supervisors.registry.models import Supervisor
 
 View = Literal["full", "summary"]
 
@@ -28,13 +28,13 @@ def is_employer(principal: Principal, employer_id: uuid.UUID) -> bool:
     return principal.has_role("provider") and principal.organisation_id == employer_id
 
 
-def may_manage(principal: Principal, supervisor: Mapping[Any, Any]) -> bool:
+def may_manage(principal: Principal, supervisor: Supervisor) -> bool:
     """Admins and the employer change a supervisor."""
-    return principal.has_role("admin") or is_employer(principal, supervisor["employer_id"])
+    return principal.has_role("admin") or is_employer(principal, supervisor.employer_id)
 
 
 async def view_of(
-    session: AsyncSession, principal: Principal, supervisor: Mapping[Any, Any]
+    session: AsyncSession, principal: Principal, supervisor: Supervisor
 ) -> View | None:
     """How much of ``supervisor`` the caller sees (None: nothing, answer 404)."""
     if may_manage(principal, supervisor):
@@ -42,7 +42,7 @@ async def view_of(
     if (
         principal.has_role("university")
         and principal.organisation_id is not None
-        and await university_may_see(session, principal.organisation_id, supervisor["id"])
+        and await university_may_see(session, principal.organisation_id, supervisor.id)
     ):
         return "full"
     if principal.has_role("coordinator"):

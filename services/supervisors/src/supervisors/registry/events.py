@@ -9,7 +9,7 @@ changed it, with the row's ``version`` as the aggregate version.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,8 @@ from vfu_common.events.contracts import (
     SupervisorV1,
 )
 from vfu_common.messaging.outbox import emit
+
+from supervisors.registry.models import Supervisor
 
 SOURCE: Final = "/vfu/supervisors"
 _ROW_FIELDS: Final = (
@@ -36,13 +38,13 @@ _ROW_FIELDS: Final = (
 
 def supervisor_payload(
     contract: EventContract,
-    row: Mapping[Any, Any],
+    row: Supervisor,
     unit_ids: Iterable[uuid.UUID],
     **extra: Any,
 ) -> SupervisorV1:
     """The ``contract``'s payload for a ``supervisors`` row (``extra``: event-specific fields)."""
-    fields: dict[str, Any] = {name: row[name] for name in _ROW_FIELDS}
-    fields["supervisor_id"] = row["id"]
+    fields: dict[str, Any] = {name: getattr(row, name) for name in _ROW_FIELDS}
+    fields["supervisor_id"] = row.id
     fields["unit_ids"] = sorted(unit_ids)
     payload = contract.payload.model_validate(fields | extra)
     assert isinstance(payload, SupervisorV1)
@@ -52,7 +54,7 @@ def supervisor_payload(
 async def emit_supervisor_event(
     session: AsyncSession,
     contract: EventContract,
-    row: Mapping[Any, Any],
+    row: Supervisor,
     unit_ids: Iterable[uuid.UUID],
 ) -> None:
     """Write ``contract`` for the supervisor's current state to the outbox (same transaction)."""
@@ -61,14 +63,14 @@ async def emit_supervisor_event(
         contract,
         supervisor_payload(contract, row, unit_ids),
         source=SOURCE,
-        aggregate_id=row["id"],
-        aggregate_version=int(row["version"]),
+        aggregate_id=row.id,
+        aggregate_version=int(row.version),
     )
 
 
 async def emit_qualification_changed(
     session: AsyncSession,
-    row: Mapping[Any, Any],
+    row: Supervisor,
     unit_ids: Iterable[uuid.UUID],
     *,
     previous_qualified: bool,
@@ -81,7 +83,7 @@ async def emit_qualification_changed(
         unit_ids,
         previous_qualified=previous_qualified,
         previous_level_achieved=previous_level_achieved,
-        reason=row["qualification_reason"],
+        reason=row.qualification_reason,
     )
     assert isinstance(payload, QualificationChangedV1)
     await emit(
@@ -89,6 +91,6 @@ async def emit_qualification_changed(
         QUALIFICATION_CHANGED,
         payload,
         source=SOURCE,
-        aggregate_id=row["id"],
-        aggregate_version=int(row["version"]),
+        aggregate_id=row.id,
+        aggregate_version=int(row.version),
     )

@@ -7,6 +7,9 @@ transaction as every licence or training change.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -25,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime, one_of
+from vfu_common.rows import row_of
 
 from supervisors.models import metadata
 from supervisors.vocabularies import TRAINING_LEVELS
@@ -103,6 +107,33 @@ supervisor_units = Table(UNITS_TABLE, metadata, *_unit_columns())
 _TABLES: Final = {TABLE: supervisors, UNITS_TABLE: supervisor_units}
 for _name, (_table, _cols) in _INDEXES.items():
     Index(_name, *(_TABLES[_table].c[c] for c in _cols))
+
+
+@row_of(supervisors)
+@dataclass(frozen=True)
+class Supervisor:
+    """A ``supervisors`` row as read."""
+
+    id: uuid.UUID
+    employer_id: uuid.UUID
+    employer_reference: str | None
+    name: str
+    hsa_id: str | None
+    profession_code: str
+    licence_verified: bool
+    licence_verified_on: date | None
+    roles: str
+    max_concurrent_students: int
+    active: bool
+    level_achieved: str | None
+    required_level: str
+    qualified: bool
+    qualification_reason: str
+    qualified_since: datetime | None
+    qualification_lapsed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
 
 
 def create_registry_tables(op: Any) -> None:

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, false, insert, or_, select, update
+from sqlalchemy import delete, false, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.rows import all_as, one_as
 
 from supervisors.projections.assignments import supervisors_of_university
-from supervisors.registry.models import supervisor_units, supervisors
+from supervisors.registry.models import Supervisor, supervisor_units, supervisors
 
 
 async def get(
     session: AsyncSession, supervisor_id: uuid.UUID, *, for_update: bool = False
-) -> RowMapping | None:
+) -> Supervisor | None:
     """One supervisor, locked on PostgreSQL when ``for_update`` (SQLite writers are serialised)."""
     stmt = select(supervisors).where(supervisors.c.id == supervisor_id)
     if for_update:
         stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Supervisor, await session.execute(stmt))
 
 
 async def unit_ids(session: AsyncSession, supervisor_id: uuid.UUID) -> list[uuid.UUID]:
@@ -122,7 +123,7 @@ class ListFilter:
 
 async def page(
     session: AsyncSession, *, where: ListFilter, after: uuid.UUID | None, limit: int
-) -> Sequence[RowMapping]:
+) -> list[Supervisor]:
     """Supervisors in id order (UUIDv7: registration order) after ``after``, at most ``limit``."""
     c = supervisors.c
     stmt = select(supervisors).order_by(c.id).limit(limit)
@@ -151,4 +152,4 @@ async def page(
         stmt = stmt.where(or_(*visible))
     if after is not None:
         stmt = stmt.where(c.id > after)
-    return (await session.execute(stmt)).mappings().all()
+    return all_as(Supervisor, await session.execute(stmt))

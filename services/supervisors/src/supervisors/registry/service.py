@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import ValidationError
-from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.errors import ProblemError, validation_problem
 from vfu_common.events.contracts import SUPERVISOR_CHANGED, SUPERVISOR_REGISTERED
 from vfu_common.pagination import PageParams, after_id, id_page
 from vfu_common.principal import Principal
+from vfu_common.rows import values_of
 from vfu_common.utc import utcnow
 from vfu_common.uuid7 import new_id
 from vfu_domain.reference import professions
@@ -30,6 +30,7 @@ from supervisors.qualification.service import assess, refresh_qualification
 from supervisors.registry import errors, repository
 from supervisors.registry.access import View, is_employer, may_manage, view_of
 from supervisors.registry.events import emit_supervisor_event
+from supervisors.registry.models import Supervisor
 from supervisors.registry.schemas import (
     SupervisionHistory,
     SupervisorCreate,
@@ -48,13 +49,13 @@ _EVENT_COLUMNS: Final = frozenset({"max_concurrent_students", "licence_verified"
 
 
 def to_view(
-    row: Mapping[Any, Any], unit_ids: Sequence[uuid.UUID], load: Load | None, view: View
+    row: Supervisor, unit_ids: Sequence[uuid.UUID], load: Load | None, view: View
 ) -> SupervisorOut | SupervisorSummary:
     """The API view of a stored supervisor: all fields, or without personal ones."""
     load = load or Load()
-    values = dict(row) | {
+    values = values_of(row) | {
         "unit_ids": list(unit_ids),
-        "roles": json.loads(row["roles"]),
+        "roles": json.loads(row.roles),
         "current_students": load.current_students,
         "history": SupervisionHistory(
             placements_supervised=load.placements_supervised, student_weeks=load.student_weeks
@@ -68,11 +69,11 @@ def to_view(
 
 
 async def view(
-    session: AsyncSession, row: Mapping[Any, Any], view: View
+    session: AsyncSession, row: Supervisor, view: View
 ) -> SupervisorOut | SupervisorSummary:
     """``to_view`` with the units and load read from the database."""
-    units = await repository.unit_ids(session, row["id"])
-    load = (await loads(session, [row["id"]])).get(row["id"])
+    units = await repository.unit_ids(session, row.id)
+    load = (await loads(session, [row.id])).get(row.id)
     return to_view(row, units, load, view)
 
 
@@ -96,7 +97,7 @@ def _employer_of_new_supervisor(principal: Principal, requested: uuid.UUID | Non
 
 async def _load_visible(
     session: AsyncSession, supervisor_id: uuid.UUID, principal: Principal
-) -> tuple[RowMapping, View]:
+) -> tuple[Supervisor, View]:
     """The supervisor and the caller's view of it; 404 when the caller may not see it."""
     row = await repository.get(session, supervisor_id)
     if row is None:
@@ -109,12 +110,12 @@ async def _load_visible(
 
 async def _load_managed(
     session: AsyncSession, supervisor_id: uuid.UUID, principal: Principal
-) -> RowMapping:
+) -> Supervisor:
     """The supervisor, locked, for its employer or an admin (others: 404); 409 once deregistered."""
     row = await repository.get(session, supervisor_id, for_update=True)
     if row is None or not may_manage(principal, row):
         raise errors.supervisor_not_found(supervisor_id)
-    if not row["active"]:
+    if not row.active:
         raise errors.supervisor_deregistered(supervisor_id)
     return row
 
@@ -179,7 +180,7 @@ def _storage(fields: Mapping[Any, Any]) -> dict[str, Any]:
 
 async def register_supervisor(
     session: AsyncSession, *, data: SupervisorCreate, principal: Principal, levels: RequiredLevels
-) -> RowMapping:
+) -> Supervisor:
     """Store a new supervisor with their qualification; emit ``supervisor.registered``.
 
     Raises:
@@ -232,7 +233,7 @@ async def update_supervisor(
     data: SupervisorUpdate,
     principal: Principal,
     levels: RequiredLevels,
-) -> RowMapping:
+) -> Supervisor:
     """Change a supervisor (employer or admin); qualification follows in the same transaction.
 
     The update is merged into the stored state and validated as a whole (a licence date
@@ -247,19 +248,17 @@ async def update_supervisor(
     """
     row = await _load_managed(session, supervisor_id, principal)
     stored_units = await repository.unit_ids(session, supervisor_id)
-    stored = {name: row[name] for name in _FIELDS} | {
-        "roles": json.loads(row["roles"]),
+    stored = {name: getattr(row, name) for name in _FIELDS} | {
+        "roles": json.loads(row.roles),
         "unit_ids": stored_units,
     }
     try:
         merged = SupervisorFields.model_validate(stored | data.changes()).model_dump()
     except ValidationError as exc:
         raise validation_problem(exc) from exc
-    values = {k: v for k, v in _storage(merged).items() if v != row[k]}
+    values = {k: v for k, v in _storage(merged).items() if v != getattr(row, k)}
     units_changed = merged["unit_ids"] != stored_units
-    await _refuse_taken_identifiers(
-        session, row["employer_id"], values, supervisor_id=supervisor_id
-    )
+    await _refuse_taken_identifiers(session, row.employer_id, values, supervisor_id=supervisor_id)
     if values or units_changed:
         try:
             await repository.change(session, supervisor_id, values | {"updated_at": utcnow()})
@@ -277,7 +276,7 @@ async def update_supervisor(
 
 async def deregister_supervisor(
     session: AsyncSession, supervisor_id: uuid.UUID, *, principal: Principal
-) -> RowMapping:
+) -> Supervisor:
     """Mark the supervisor inactive (kept for the history); emit ``supervisor.changed``.
 
     Raises:
@@ -314,9 +313,9 @@ def _list_scope(principal: Principal) -> repository.ListFilter:
     )
 
 
-def _row_view(principal: Principal, row: Mapping[Any, Any], universities: set[uuid.UUID]) -> View:
+def _row_view(principal: Principal, row: Supervisor, universities: set[uuid.UUID]) -> View:
     """The view of a listed row (the scope already removed what the caller may not see)."""
-    if principal.has_role("admin") or is_employer(principal, row["employer_id"]):
+    if principal.has_role("admin") or is_employer(principal, row.employer_id):
         return "full"
     if principal.has_role("university") and principal.organisation_id in universities:
         return "full"
@@ -343,16 +342,16 @@ async def list_supervisors(
     )
     rows = await repository.page(session, where=where, after=after_id(page), limit=page.limit + 1)
     items, cursor = id_page(rows, page.limit)
-    ids = [row["id"] for row in items]
+    ids = [row.id for row in items]
     units = await repository.unit_ids_of_many(session, ids)
     load = await loads(session, ids)
     access = await universities_with_access(session, ids)
     views = [
         to_view(
             row,
-            units[row["id"]],
-            load.get(row["id"]),
-            _row_view(principal, row, access.get(row["id"], set())),
+            units[row.id],
+            load.get(row.id),
+            _row_view(principal, row, access.get(row.id, set())),
         )
         for row in items
     ]

@@ -7,11 +7,13 @@ asking (it reads nothing).
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, func, select, true
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.rows import all_as
 
 from supervisors.projections.offers import offer_projection
 from supervisors.projections.units import unit_projection
@@ -19,6 +21,42 @@ from supervisors.registry.models import supervisor_units, supervisors
 from supervisors.reports.access import ReportScope
 
 UnitKey = tuple[uuid.UUID, uuid.UUID, str]  # (provider_id, unit_id, profession_code)
+
+
+@dataclass(frozen=True)
+class SupervisorQualification:
+    """An active supervisor's qualification, as the reports read it (no personal field)."""
+
+    id: uuid.UUID
+    employer_id: uuid.UUID
+    profession_code: str
+    licence_verified: bool
+    level_achieved: str | None
+    required_level: str
+    qualified: bool
+    qualification_lapsed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownUnit:
+    """A unit as the unit projection knows it."""
+
+    unit_id: uuid.UUID
+    provider_id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class OpenOffer:
+    """A published offer that has not ended, as the offer projection knows it."""
+
+    offer_id: uuid.UUID
+    provider_id: uuid.UUID
+    unit_id: uuid.UUID
+    profession_code: str
+    term: str
+    places: int
+    supervision_model: str
 
 
 def _of_scope(column: Any, scope: ReportScope) -> ColumnElement[bool]:
@@ -29,7 +67,9 @@ def _active_in(scope: ReportScope) -> list[ColumnElement[bool]]:
     return [supervisors.c.active.is_(True), _of_scope(supervisors.c.employer_id, scope)]
 
 
-async def active_supervisors(session: AsyncSession, scope: ReportScope) -> list[RowMapping]:
+async def active_supervisors(
+    session: AsyncSession, scope: ReportScope
+) -> list[SupervisorQualification]:
     """The scope's active supervisors with their qualification (no personal fields)."""
     stmt = (
         select(
@@ -45,7 +85,7 @@ async def active_supervisors(session: AsyncSession, scope: ReportScope) -> list[
         .where(*_active_in(scope))
         .order_by(supervisors.c.employer_id, supervisors.c.id)
     )
-    return list((await session.execute(stmt)).mappings())
+    return all_as(SupervisorQualification, await session.execute(stmt))
 
 
 async def unit_links(
@@ -60,17 +100,17 @@ async def unit_links(
     return [(row.supervisor_id, row.unit_id) for row in await session.execute(stmt)]
 
 
-async def known_units(session: AsyncSession, scope: ReportScope) -> list[RowMapping]:
+async def known_units(session: AsyncSession, scope: ReportScope) -> list[KnownUnit]:
     """The scope's units as the unit projection knows them (id, provider, name)."""
     stmt = select(
         unit_projection.c.unit_id, unit_projection.c.provider_id, unit_projection.c.name
     ).where(_of_scope(unit_projection.c.provider_id, scope))
-    return list((await session.execute(stmt)).mappings())
+    return all_as(KnownUnit, await session.execute(stmt))
 
 
 async def open_published_offers(
     session: AsyncSession, scope: ReportScope, on: date
-) -> list[RowMapping]:
+) -> list[OpenOffer]:
     """The scope's published offers that have not ended by ``on``."""
     offers = offer_projection
     stmt = (
@@ -90,7 +130,7 @@ async def open_published_offers(
         )
         .order_by(offers.c.offer_id)
     )
-    return list((await session.execute(stmt)).mappings())
+    return all_as(OpenOffer, await session.execute(stmt))
 
 
 async def qualified_per_unit(session: AsyncSession, scope: ReportScope) -> dict[UnitKey, int]:

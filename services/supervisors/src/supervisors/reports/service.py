@@ -25,6 +25,7 @@ from supervisors.projections.units import unit_names
 from supervisors.reports import repository
 from supervisors.reports.access import ReportScope
 from supervisors.reports.demand import STUDENTS_PER_SUPERVISOR, OfferNeed, peak_demand
+from supervisors.reports.repository import SupervisorQualification
 from supervisors.reports.schemas import (
     DemandRowOut,
     LapsedSupervisorOut,
@@ -64,16 +65,16 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def _qualified_for_agreements(
-    supervisor: Mapping[Any, Any], requirements: Iterable[AgreementRequirement]
+    supervisor: SupervisorQualification, requirements: Iterable[AgreementRequirement]
 ) -> bool:
     # The row's required_level is the default it was computed against; agreements only
     # raise it.
     required = strictest_requirement(
-        requirements, supervisor["profession_code"], supervisor["required_level"]
+        requirements, supervisor.profession_code, supervisor.required_level
     )
     return evaluate(
-        licence_verified=supervisor["licence_verified"],
-        level_achieved=supervisor["level_achieved"],
+        licence_verified=supervisor.licence_verified,
+        level_achieved=supervisor.level_achieved,
         required_level=required.level,
     ).qualified
 
@@ -82,7 +83,7 @@ def _qualified_for_agreements(
 class _Registry:
     """One read of the scope's supervisors and units, indexed for the report."""
 
-    supervisors_of: dict[uuid.UUID, list[Mapping[Any, Any]]] = field(
+    supervisors_of: dict[uuid.UUID, list[SupervisorQualification]] = field(
         default_factory=lambda: defaultdict(list)
     )
     units_of: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=lambda: defaultdict(list))
@@ -95,12 +96,12 @@ class _Registry:
 async def _read_registry(session: AsyncSession, scope: ReportScope) -> _Registry:
     registry = _Registry()
     for row in await repository.active_supervisors(session, scope):
-        registry.supervisors_of[row["employer_id"]].append(row)
+        registry.supervisors_of[row.employer_id].append(row)
     for supervisor_id, unit_id in await repository.unit_links(session, scope):
         registry.units_of[supervisor_id].append(unit_id)
     for unit in await repository.known_units(session, scope):
-        registry.provider_units[unit["provider_id"]].add(unit["unit_id"])
-        registry.names[unit["unit_id"]] = unit["name"]
+        registry.provider_units[unit.provider_id].add(unit.unit_id)
+        registry.names[unit.unit_id] = unit.name
     # A supervisor's unit may be one the projection files under another provider.
     linked = {unit_id for ids in registry.units_of.values() for unit_id in ids}
     registry.names |= await unit_names(session, linked - set(registry.names))
@@ -128,9 +129,9 @@ def _provider_report(
     total = _Tally()
     per_unit = {unit_id: _Tally() for unit_id in registry.provider_units.get(provider_id, set())}
     for row in rows:
-        flags = (bool(row["qualified"]), _qualified_for_agreements(row, requirements))
+        flags = (bool(row.qualified), _qualified_for_agreements(row, requirements))
         total.add(*flags)
-        for unit_id in registry.units_of.get(row["id"], []):
+        for unit_id in registry.units_of.get(row.id, []):
             per_unit.setdefault(unit_id, _Tally()).add(*flags)
     units = [
         UnitQualificationOut(
@@ -150,17 +151,17 @@ def _provider_report(
 
 
 def _lapsed(
-    rows: Iterable[Mapping[Any, Any]], units_of: Mapping[uuid.UUID, list[uuid.UUID]]
+    rows: Iterable[SupervisorQualification], units_of: Mapping[uuid.UUID, list[uuid.UUID]]
 ) -> list[LapsedSupervisorOut]:
     lapsed = [
         LapsedSupervisorOut(
-            supervisor_id=row["id"],
-            profession_code=row["profession_code"],
-            unit_ids=sorted(units_of.get(row["id"], []), key=str),
-            lapsed_at=row["qualification_lapsed_at"],
+            supervisor_id=row.id,
+            profession_code=row.profession_code,
+            unit_ids=sorted(units_of.get(row.id, []), key=str),
+            lapsed_at=row.qualification_lapsed_at,
         )
         for row in rows
-        if row["qualification_lapsed_at"] is not None
+        if row.qualification_lapsed_at is not None
     ]
     # Most recent first: the lapses a coordinator has not seen yet.
     return sorted(lapsed, key=lambda s: (s.lapsed_at, str(s.supervisor_id)), reverse=True)
@@ -181,12 +182,12 @@ async def training_demand(session: AsyncSession, scope: ReportScope, on: date) -
     offers = await repository.open_published_offers(session, scope, on)
     peaks = peak_demand(
         OfferNeed(
-            provider_id=o["provider_id"],
-            unit_id=o["unit_id"],
-            profession_code=o["profession_code"],
-            term=o["term"],
-            places=o["places"],
-            supervision_model=o["supervision_model"],
+            provider_id=o.provider_id,
+            unit_id=o.unit_id,
+            profession_code=o.profession_code,
+            term=o.term,
+            places=o.places,
+            supervision_model=o.supervision_model,
         )
         for o in offers
     )

@@ -11,15 +11,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
 from vfu_common.principal import Principal
 
 from supervisors.registry.models import supervisors
 from supervisors.training import errors
-from supervisors.training.models import training_courses
+from supervisors.training.models import Course, training_courses
+from supervisors.training.repository import RecordView
 
 # The roles that may run (own) courses: "provider organisation, usually a university".
 COURSE_RUNNER_ROLES = ("university", "provider")
@@ -32,16 +31,17 @@ def runs(principal: Principal, provider_id: uuid.UUID) -> bool:
     return principal.has_role(*COURSE_RUNNER_ROLES) and principal.organisation_id == provider_id
 
 
-def require_course_owner(principal: Principal, course: Mapping[Any, Any]) -> None:
+def require_course_owner(principal: Principal, course: Course) -> None:
     """Refuse (403 ``not_owner``) anyone but the running organisation or an admin."""
-    if not runs(principal, course["provider_id"]):
-        raise errors.not_course_owner(course["id"])
+    if not runs(principal, course.provider_id):
+        raise errors.not_course_owner(course.id)
 
 
-def require_issuer(principal: Principal, course: Mapping[Any, Any]) -> None:
-    """Refuse (403 ``course_not_run_by_caller``) reports on another organisation's course."""
-    if not runs(principal, course["provider_id"]):
-        raise errors.course_not_run_by_caller(course["id"])
+def require_issuer(principal: Principal, course_id: uuid.UUID, provider_id: uuid.UUID) -> None:
+    """Refuse (403 ``course_not_run_by_caller``) reports on another organisation's course
+    (``course_id``, run by ``provider_id``)."""
+    if not runs(principal, provider_id):
+        raise errors.course_not_run_by_caller(course_id)
 
 
 def owner_of_new_course(principal: Principal, requested: uuid.UUID | None) -> uuid.UUID:
@@ -74,13 +74,13 @@ def records_visible_to(principal: Principal) -> ColumnElement[bool]:
     return or_(false(), *allowed)
 
 
-def may_see_record(principal: Principal, record: Mapping[Any, Any]) -> bool:
+def may_see_record(principal: Principal, record: RecordView) -> bool:
     """The same rule as ``records_visible_to``, for one record of the record view."""
     if principal.has_role("admin", "coordinator"):
         return True
     organisation_id = principal.organisation_id
     if organisation_id is None:
         return False
-    if principal.has_role(*COURSE_RUNNER_ROLES) and record["issuer_id"] == organisation_id:
+    if principal.has_role(*COURSE_RUNNER_ROLES) and record.issuer_id == organisation_id:
         return True
-    return principal.has_role("provider") and record["employer_id"] == organisation_id
+    return principal.has_role("provider") and record.employer_id == organisation_id

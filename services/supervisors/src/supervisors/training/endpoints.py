@@ -12,7 +12,7 @@ from vfu_common.pagination import Page
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep
 
 from supervisors.qualification.levels import RequiredLevelsDep
-from supervisors.training import service
+from supervisors.training import courses, service
 from supervisors.training.schemas import (
     CourseCreate,
     CourseOut,
@@ -44,8 +44,8 @@ async def create_course(body: CourseCreate, db: DatabaseDep, principal: Principa
     """A course run by the caller's organisation (an admin names ``provider_id``); the
     course code is unique per organisation (409 ``course_code_taken``)."""
     async with db.write() as session:
-        course = await service.create_course(session, data=body, principal=principal)
-    return service.to_course_out(course)
+        course = await courses.create_course(session, data=body, principal=principal)
+    return courses.to_course_out(course)
 
 
 @router.get(
@@ -63,10 +63,10 @@ async def list_courses(
 ) -> Page[CourseOut]:
     """Every course, or one organisation's or one level's; the catalogue is public."""
     async with db.read() as session:
-        rows, next_cursor = await service.list_courses(
+        rows, next_cursor = await courses.list_courses(
             session, provider_id=provider_id, level=level, page=page
         )
-    return Page[CourseOut](items=[service.to_course_out(r) for r in rows], next_cursor=next_cursor)
+    return Page[CourseOut](items=[courses.to_course_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -79,7 +79,7 @@ async def list_courses(
 async def read_course(course_id: uuid.UUID, db: DatabaseDep) -> CourseOut:
     """One course of the catalogue."""
     async with db.read() as session:
-        return service.to_course_out(await service.load_course(session, course_id))
+        return courses.to_course_out(await courses.load_course(session, course_id))
 
 
 @router.patch(
@@ -99,10 +99,10 @@ async def update_course(
     """Change a course (its organisation or an admin); a level change recomputes the
     qualification of the supervisors with records of it."""
     async with db.write() as session:
-        course = await service.update_course(
+        course = await courses.update_course(
             session, course_id, data=body, principal=principal, levels=levels
         )
-    return service.to_course_out(course)
+    return courses.to_course_out(course)
 
 
 @router.post(

@@ -1,15 +1,14 @@
 """Training record events: one payload builder from the record view.
 
-``TrainingRecordV1`` carries ids, the course level, status and dates only (issue 5,
-privacy). Every record event is built here from the stored record joined to its course
+``TrainingRecordV1`` carries ids, the course level, status and dates only (no personal
+field). Every record event is built here from the stored record joined to its course
 and supervisor (``repository.get_record``), with the record's ``version`` as the
 aggregate version, so consumers see the same state whichever command changed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.events.contracts import (
@@ -19,6 +18,8 @@ from vfu_common.events.contracts import (
     TrainingRecordV1,
 )
 from vfu_common.messaging.outbox import emit
+
+from supervisors.training.repository import RecordView
 
 SOURCE: Final = "/vfu/supervisors"
 _VIEW_FIELDS: Final = (
@@ -33,21 +34,21 @@ _VIEW_FIELDS: Final = (
 )
 
 
-def record_payload(contract: EventContract, record: Mapping[Any, Any]) -> TrainingRecordV1:
+def record_payload(contract: EventContract, record: RecordView) -> TrainingRecordV1:
     """The ``contract``'s payload for a record of the record view."""
-    fields = {name: record[name] for name in _VIEW_FIELDS}
-    payload = contract.payload.model_validate({**fields, "record_id": record["id"]})
+    fields = {name: getattr(record, name) for name in _VIEW_FIELDS}
+    payload = contract.payload.model_validate({**fields, "record_id": record.id})
     assert isinstance(payload, TrainingRecordV1)
     return payload
 
 
-async def emit_record_events(session: AsyncSession, record: Mapping[Any, Any]) -> None:
+async def emit_record_events(session: AsyncSession, record: RecordView) -> None:
     """``training.recorded`` for the record's state, and ``training.verified`` on verification.
 
     Both carry the record's version: a consumer of either stream applies each state once.
     """
     contracts = [TRAINING_RECORDED]
-    if record["status"] == "verified":
+    if record.status == "verified":
         contracts.append(TRAINING_VERIFIED)
     for contract in contracts:
         await emit(
@@ -55,6 +56,6 @@ async def emit_record_events(session: AsyncSession, record: Mapping[Any, Any]) -
             contract,
             record_payload(contract, record),
             source=SOURCE,
-            aggregate_id=record["id"],
-            aggregate_version=int(record["version"]),
+            aggregate_id=record.id,
+            aggregate_version=record.version,
         )

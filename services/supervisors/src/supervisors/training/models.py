@@ -7,6 +7,10 @@ the failed or withdrawn record instead of adding a duplicate.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -24,10 +28,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import conv
 from vfu_common.db import UtcDateTime, one_of
+from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
+from vfu_common.rows import row_of
 
 from supervisors.models import metadata
 from supervisors.registry.models import TABLE as SUPERVISORS
-from supervisors.vocabularies import COURSE_DELIVERIES, RECORD_STATUSES, TRAINING_LEVELS
+from supervisors.vocabularies import (
+    COURSE_DELIVERIES,
+    RECORD_STATUSES,
+    TRAINING_LEVELS,
+    CourseDelivery,
+)
 
 COURSES_TABLE: Final = "training_courses"
 RECORDS_TABLE: Final = "training_records"
@@ -107,6 +118,41 @@ training_records = Table(RECORDS_TABLE, metadata, *_record_columns())
 _TABLES: Final = {COURSES_TABLE: training_courses, RECORDS_TABLE: training_records}
 for _name, (_table, _cols) in _INDEXES.items():
     Index(_name, *(_TABLES[_table].c[c] for c in _cols))
+
+
+@row_of(training_courses)
+@dataclass(frozen=True)
+class Course:
+    """A ``training_courses`` row as read."""
+
+    id: uuid.UUID
+    provider_id: uuid.UUID
+    course_code: str
+    title: str
+    credits_hp: Decimal | None
+    hours: int | None
+    level: TrainingLevel
+    delivery: CourseDelivery
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@row_of(training_records)
+@dataclass(frozen=True)
+class TrainingRecord:
+    """A ``training_records`` row as read."""
+
+    id: uuid.UUID
+    supervisor_id: uuid.UUID
+    course_id: uuid.UUID
+    status: TrainingRecordStatus
+    completed_on: date | None
+    verified_at: datetime | None
+    reported_by_organisation_id: uuid.UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
 
 
 def create_training_tables(op: Any) -> None:

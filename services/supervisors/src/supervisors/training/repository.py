@@ -8,13 +8,51 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
+from vfu_common.rows import all_as, one_as
 
 from supervisors.registry.models import supervisors
-from supervisors.training.models import training_courses, training_records
+from supervisors.training.models import Course, training_courses, training_records
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """A training record with the course and the employer it belongs to: how a record is
+    shown, announced and decided on (who may see it)."""
+
+    id: uuid.UUID
+    supervisor_id: uuid.UUID
+    course_id: uuid.UUID
+    status: TrainingRecordStatus
+    completed_on: date | None
+    verified_at: datetime | None
+    reported_by_organisation_id: uuid.UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    course_code: str
+    issuer_id: uuid.UUID
+    course_level: TrainingLevel
+    employer_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class SupervisorKeys:
+    """What matching a report and the record rules read of a supervisor (no personal
+    fields besides the matching keys themselves, which never leave this feature)."""
+
+    id: uuid.UUID
+    employer_id: uuid.UUID
+    hsa_id: str | None
+    employer_reference: str | None
+    active: bool
+
 
 # The columns a record is shown with: its own, and the course and employer it belongs to.
 _RECORD_VIEW = (
@@ -24,8 +62,7 @@ _RECORD_VIEW = (
     training_courses.c.level.label("course_level"),
     supervisors.c.employer_id,
 )
-# The supervisor columns matching and the record rules need (no personal fields besides
-# the matching keys themselves, which never leave this feature).
+# The columns of a SupervisorKeys.
 _SUPERVISOR_KEYS = (
     supervisors.c.id,
     supervisors.c.employer_id,
@@ -40,28 +77,28 @@ _SUPERVISOR_KEYS = (
 
 async def get_course(
     session: AsyncSession, course_id: uuid.UUID, *, for_update: bool = False
-) -> RowMapping | None:
+) -> Course | None:
     """One course, locked on PostgreSQL when ``for_update``."""
     stmt = select(training_courses).where(training_courses.c.id == course_id)
     if for_update:
         stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).mappings().one_or_none()
+    return one_as(Course, await session.execute(stmt))
 
 
 async def courses_by_id(
     session: AsyncSession, course_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, RowMapping]:
+) -> dict[uuid.UUID, Course]:
     """Courses by id (absent ids are missing from the result)."""
     ids = sorted(set(course_ids))
     if not ids:
         return {}
     stmt = select(training_courses).where(training_courses.c.id.in_(ids))
-    return {row["id"]: row for row in (await session.execute(stmt)).mappings()}
+    return {row.id: row for row in all_as(Course, await session.execute(stmt))}
 
 
 async def courses_by_code(
     session: AsyncSession, provider_id: uuid.UUID, codes: Iterable[str]
-) -> dict[str, RowMapping]:
+) -> dict[str, Course]:
     """One provider's courses by course code."""
     wanted = sorted(set(codes))
     if not wanted:
@@ -69,7 +106,7 @@ async def courses_by_code(
     stmt = select(training_courses).where(
         training_courses.c.provider_id == provider_id, training_courses.c.course_code.in_(wanted)
     )
-    return {row["course_code"]: row for row in (await session.execute(stmt)).mappings()}
+    return {row.course_code: row for row in all_as(Course, await session.execute(stmt))}
 
 
 async def course_code_used(
@@ -112,7 +149,7 @@ async def course_page(
     level: str | None,
     after: uuid.UUID | None,
     limit: int,
-) -> Sequence[RowMapping]:
+) -> list[Course]:
     """Courses in id order (UUIDv7: creation order) after ``after``, at most ``limit``."""
     stmt = select(training_courses).order_by(training_courses.c.id).limit(limit)
     if provider_id is not None:
@@ -121,7 +158,7 @@ async def course_page(
         stmt = stmt.where(training_courses.c.level == level)
     if after is not None:
         stmt = stmt.where(training_courses.c.id > after)
-    return (await session.execute(stmt)).mappings().all()
+    return all_as(Course, await session.execute(stmt))
 
 
 # --- supervisors (read only) ---------------------------------------------------------------
@@ -129,29 +166,30 @@ async def course_page(
 
 async def supervisors_by_id(
     session: AsyncSession, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, RowMapping]:
+) -> dict[uuid.UUID, SupervisorKeys]:
     """Supervisors' matching keys by id."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     stmt = select(*_SUPERVISOR_KEYS).where(supervisors.c.id.in_(wanted))
-    return {row["id"]: row for row in (await session.execute(stmt)).mappings()}
+    return {row.id: row for row in all_as(SupervisorKeys, await session.execute(stmt))}
 
 
 async def supervisors_by_hsa_id(
     session: AsyncSession, hsa_ids: Iterable[str]
-) -> dict[str, RowMapping]:
+) -> dict[str, SupervisorKeys]:
     """Supervisors' matching keys by HSA-id."""
     wanted = sorted(set(hsa_ids))
     if not wanted:
         return {}
     stmt = select(*_SUPERVISOR_KEYS).where(supervisors.c.hsa_id.in_(wanted))
-    return {row["hsa_id"]: row for row in (await session.execute(stmt)).mappings()}
+    rows = all_as(SupervisorKeys, await session.execute(stmt))
+    return {row.hsa_id: row for row in rows if row.hsa_id is not None}
 
 
 async def supervisors_by_reference(
     session: AsyncSession, references: Iterable[tuple[uuid.UUID, str]]
-) -> dict[tuple[uuid.UUID, str], RowMapping]:
+) -> dict[tuple[uuid.UUID, str], SupervisorKeys]:
     """Supervisors' matching keys by (employer_id, employer_reference)."""
     wanted = sorted(set(references))
     if not wanted:
@@ -160,8 +198,9 @@ async def supervisors_by_reference(
         tuple_(supervisors.c.employer_id, supervisors.c.employer_reference).in_(wanted)
     )
     return {
-        (row["employer_id"], row["employer_reference"]): row
-        for row in (await session.execute(stmt)).mappings()
+        (row.employer_id, row.employer_reference): row
+        for row in all_as(SupervisorKeys, await session.execute(stmt))
+        if row.employer_reference is not None
     }
 
 
@@ -178,13 +217,12 @@ def _record_view() -> Select[Any]:
 
 async def get_record(
     session: AsyncSession, record_id: uuid.UUID, *, for_update: bool = False
-) -> RowMapping | None:
+) -> RecordView | None:
     """One record with its course code, issuer, level and employer."""
     stmt = _record_view().where(training_records.c.id == record_id)
     if for_update:
         stmt = stmt.with_for_update(of=training_records)
-    row: RowMapping | None = (await session.execute(stmt)).mappings().one_or_none()
-    return row
+    return one_as(RecordView, await session.execute(stmt))
 
 
 async def existing_pairs(
@@ -244,7 +282,7 @@ async def record_page(
     filters: Mapping[str, Any],
     after: uuid.UUID | None,
     limit: int,
-) -> Sequence[RowMapping]:
+) -> list[RecordView]:
     """Visible records matching ``filters`` in id order after ``after``, at most ``limit``."""
     stmt = _record_view().where(visible).order_by(training_records.c.id).limit(limit)
     for name, value in filters.items():
@@ -252,8 +290,12 @@ async def record_page(
             stmt = stmt.where(training_records.c[name] == value)
     if after is not None:
         stmt = stmt.where(training_records.c.id > after)
-    rows: Sequence[RowMapping] = (await session.execute(stmt)).mappings().all()
-    return rows
+    return all_as(RecordView, await session.execute(stmt))
+
+
+def record_of(view: RecordView) -> dict[str, Any]:
+    """The ``training_records`` columns of a record view."""
+    return {column.key: getattr(view, column.key) for column in training_records.columns}
 
 
 # --- paging --------------------------------------------------------------------------------

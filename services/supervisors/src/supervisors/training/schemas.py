@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -31,10 +31,8 @@ from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
 from vfu_domain.identifiers import HsaId
 from vfu_domain.swedish_calendar import STOCKHOLM
 
+from supervisors.training.transitions import ReportedStatus
 from supervisors.vocabularies import CourseDelivery
-
-# The statuses a university may report a record in; later ones come from transitions.
-ReportedStatus = Literal["registered", "in_progress", "completed"]
 
 
 def swedish_today() -> date:
