@@ -1,7 +1,6 @@
 """Every service's migrations: upgrade to head, down to base, up again, on both databases.
 
-One file for the three services (they share the mechanics in vfu_common.migrations), kept
-here because tests must live in a tests/ folder.
+One file for the three services (they share the mechanics in vfu_common.migrations).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from sqlalchemy.pool import NullPool
 from vfu_common.messaging.tables import metadata as messaging_metadata
 from vfu_common.migrations import downgrade, upgrade
 
-SERVICES_DIR = Path(__file__).resolve().parents[2]
+SERVICES_DIR = Path(__file__).resolve().parents[2] / "services"
 SERVICES = ("agreements", "placements", "supervisors")
 MESSAGING_TABLES = {"outbox", "inbox", "leases"}
 # Every service keeps its own audit log (vfu_common.audit, ADR 0011).

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from agreements.calendar import CALENDAR
-from agreements.contracting import service
+from agreements.contracting import drafting, lifecycle
 from agreements.contracting.models import STATUSES, Agreement
 from agreements.contracting.scheduler import AgreementScheduler
 from agreements.contracting.schemas import AgreementAmend, AgreementCreate, PartyIn
@@ -182,7 +182,7 @@ class Lifecycle(RuleBasedStateMachine):
         )
 
         async def go(session: AsyncSession) -> None:
-            agreement = await service.create_agreement(session, data=data, principal=ADMIN)
+            agreement = await drafting.create_agreement(session, data=data, principal=ADMIN)
             self.versions.append(agreement.id)
 
         assert self.write(go) is None
@@ -192,7 +192,7 @@ class Lifecycle(RuleBasedStateMachine):
     def propose(self, which: int) -> None:
         agreement_id = self.pick(which)
         before = self.status(agreement_id)
-        refused = self.write(lambda s: service.propose(s, agreement_id, principal=ADMIN))
+        refused = self.write(lambda s: lifecycle.propose(s, agreement_id, principal=ADMIN))
         assert (refused is None) == (before == "draft"), (before, refused)
         if refused is None:
             self.proposed.add(agreement_id)
@@ -208,7 +208,7 @@ class Lifecycle(RuleBasedStateMachine):
             if p.organisation_id == self.world.ids[kind]
         )
         principal = party_principal(self.world, kind)
-        refused = self.write(lambda s: service.sign(s, agreement_id, principal=principal))
+        refused = self.write(lambda s: lifecycle.sign(s, agreement_id, principal=principal))
         if had_signed:
             assert refused == "already_signed"
         else:
@@ -225,7 +225,7 @@ class Lifecycle(RuleBasedStateMachine):
     def abandon(self, which: int) -> None:
         agreement_id = self.pick(which)
         before = self.status(agreement_id)
-        refused = self.write(lambda s: service.abandon(s, agreement_id, principal=ADMIN))
+        refused = self.write(lambda s: lifecycle.abandon(s, agreement_id, principal=ADMIN))
         assert (refused is None) == (before in ("draft", "pending_signatures")), refused
 
     @rule(which=st.integers(0, 5), party=st.integers(0, 2))
@@ -233,7 +233,7 @@ class Lifecycle(RuleBasedStateMachine):
         agreement_id = self.pick(which)
         before = self.status(agreement_id)
         principal = party_principal(self.world, self.parties[party % len(self.parties)])
-        refused = self.write(lambda s: service.give_notice(s, agreement_id, principal=principal))
+        refused = self.write(lambda s: lifecycle.give_notice(s, agreement_id, principal=principal))
         if before != "active":
             assert refused == "invalid_transition"
 
@@ -246,7 +246,7 @@ class Lifecycle(RuleBasedStateMachine):
         )
 
         async def go(session: AsyncSession) -> None:
-            new = await service.amend(session, agreement_id, data=data, principal=ADMIN)
+            new = await drafting.amend(session, agreement_id, data=data, principal=ADMIN)
             self.versions.append(new.id)
             self.seen[new.id] = "draft"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from agreements.calendar import CALENDAR
-from agreements.contracting import service
+from agreements.contracting import drafting, lifecycle, service
 from agreements.contracting.scheduler import LEASE_NAME, AgreementScheduler
 from agreements.contracting.schemas import AgreementCreate
 from agreements.organisations.schemas import OrganisationCreate
@@ -89,11 +89,11 @@ async def signed_agreement(
         }
     )
     async with db.write() as session:
-        agreement = await service.create_agreement(session, data=data, principal=ADMIN)
-        await service.propose(session, agreement.id, principal=ADMIN)
+        agreement = await drafting.create_agreement(session, data=data, principal=ADMIN)
+        await lifecycle.propose(session, agreement.id, principal=ADMIN)
     for kind in ids:
         async with db.write() as session:
-            await service.sign(session, agreement.id, principal=principal(ids, kind))
+            await lifecycle.sign(session, agreement.id, principal=principal(ids, kind))
     return agreement.id
 
 
@@ -120,7 +120,7 @@ async def test_two_schedulers_racing_emit_each_event_once(db: Database) -> None:
     )
     to_terminate = await signed_agreement(db, ids, "FYS", notice_period_months=1)
     async with db.write() as session:
-        await service.give_notice(session, to_terminate, principal=principal(ids, "region"))
+        await lifecycle.give_notice(session, to_terminate, principal=principal(ids, "region"))
     before = await event_counts(db)
 
     replicas = [Database(db.url), Database(db.url)]
@@ -272,7 +272,7 @@ async def test_auto_renewing_agreement_renews_instead_of_expiring(db: Database) 
         notice_period_months=1,
     )
     async with db.write() as session:
-        await service.give_notice(session, noticed, principal=principal(ids, "region"))
+        await lifecycle.give_notice(session, noticed, principal=principal(ids, "region"))
     before = await event_counts(db)
 
     day = TODAY + timedelta(days=45)
@@ -295,9 +295,9 @@ async def test_auto_renewing_agreement_renews_instead_of_expiring(db: Database) 
 
 
 def test_renewal_moves_by_whole_periods_past_today() -> None:
-    assert service.renewed_until(date(2026, 1, 31), 1, date(2026, 2, 10)) == date(2026, 2, 28)
-    assert service.renewed_until(date(2026, 1, 31), 1, date(2026, 3, 30)) == date(2026, 3, 31)
-    assert service.renewed_until(date(2026, 6, 30), 12, date(2029, 1, 1)) == date(2029, 6, 30)
+    assert lifecycle.renewed_until(date(2026, 1, 31), 1, date(2026, 2, 10)) == date(2026, 2, 28)
+    assert lifecycle.renewed_until(date(2026, 1, 31), 1, date(2026, 3, 30)) == date(2026, 3, 31)
+    assert lifecycle.renewed_until(date(2026, 6, 30), 12, date(2029, 1, 1)) == date(2029, 6, 30)
 
 
 async def test_one_failing_agreement_does_not_hold_the_others_back(
@@ -309,13 +309,13 @@ async def test_one_failing_agreement_does_not_hold_the_others_back(
         for programme in ("SSK", "LAK", "ARB")
     }
     poisoned = min(ending)  # the first one the tick meets, whatever the database's order
-    real_end_if_due = service.end_if_due
+    real_end_if_due = lifecycle.end_if_due
 
     async def failing_for_one(session: Any, agreement_id: uuid.UUID, *, today: date) -> Any:
         if agreement_id == poisoned:
             raise RuntimeError("poison agreement")
         return await real_end_if_due(session, agreement_id, today=today)
 
-    monkeypatch.setattr(service, "end_if_due", failing_for_one)
+    monkeypatch.setattr(lifecycle, "end_if_due", failing_for_one)
     report = await AgreementScheduler(db).tick(TODAY + timedelta(days=6))
     assert set(report.ended) == ending - {poisoned}

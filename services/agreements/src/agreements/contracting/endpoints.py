@@ -12,7 +12,7 @@ from vfu_common.pagination import Page
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep
 from vfu_domain.coverage import CoverageQuery
 
-from agreements.contracting import service
+from agreements.contracting import drafting, lifecycle, service
 from agreements.contracting.schemas import (
     AgreementAmend,
     AgreementCreate,
@@ -37,7 +37,7 @@ async def create_agreement(
 ) -> AgreementOut:
     """Create a draft between 2..n registered parties (caller: admin, coordinator or a party)."""
     async with db.write() as session:
-        agreement = await service.create_agreement(session, data=body, principal=principal)
+        agreement = await drafting.create_agreement(session, data=body, principal=principal)
     return to_out(agreement)
 
 
@@ -134,7 +134,7 @@ async def propose(
 ) -> AgreementOut:
     """draft → pending_signatures; emits ``proposed``."""
     async with db.write() as session:
-        agreement = await service.propose(session, agreement_id, principal=principal)
+        agreement = await lifecycle.propose(session, agreement_id, principal=principal)
     return to_out(agreement)
 
 
@@ -147,7 +147,7 @@ async def propose(
 async def sign(agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep) -> AgreementOut:
     """The caller's organisation signs; the last signature activates it once valid_from came."""
     async with db.write() as session:
-        agreement = await service.sign(session, agreement_id, principal=principal)
+        agreement = await lifecycle.sign(session, agreement_id, principal=principal)
     return to_out(agreement)
 
 
@@ -162,7 +162,7 @@ async def abandon(
 ) -> AgreementOut:
     """draft or pending_signatures → abandoned; emits ``abandoned``."""
     async with db.write() as session:
-        agreement = await service.abandon(session, agreement_id, principal=principal)
+        agreement = await lifecycle.abandon(session, agreement_id, principal=principal)
     return to_out(agreement)
 
 
@@ -177,7 +177,7 @@ async def give_notice(
 ) -> AgreementOut:
     """active → notice_given, ending after the notice period; emits ``notice_given``."""
     async with db.write() as session:
-        agreement = await service.give_notice(session, agreement_id, principal=principal)
+        agreement = await lifecycle.give_notice(session, agreement_id, principal=principal)
     return to_out(agreement)
 
 
@@ -193,5 +193,5 @@ async def amend(
 ) -> AgreementOut:
     """A new draft version in the same series, superseding this one from ``effective_from``."""
     async with db.write() as session:
-        agreement = await service.amend(session, agreement_id, data=body, principal=principal)
+        agreement = await drafting.amend(session, agreement_id, data=body, principal=principal)
     return to_out(agreement)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -25,19 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vfu_common.db import UtcDateTime
+from vfu_common.events.contracts import AgreementStatus
 
 from agreements.models import Base
 
 AGREEMENT_TYPES = ("tripartite_vfu", "bilateral_vfu", "alf", "tua", "vulf", "other")
-STATUSES = (
-    "draft",
-    "pending_signatures",
-    "active",
-    "notice_given",
-    "terminated",
-    "expired",
-    "abandoned",
-)
+STATUSES = get_args(AgreementStatus)
 PARTY_ROLES = ("university", "region", "municipality", "private_provider", "coordinating_body")
 SCOPE_KINDS = ("programme", "profession", "unit", "municipality")
 QUOTA_UNITS = ("places", "student_weeks")

@@ -16,8 +16,6 @@ from vfu_common.utc import utcnow
 from agreements.contracting.models import Agreement, AgreementParty
 from agreements.organisations.models import Organisation, OrganisationHealthcareRegion
 
-LIVE_STATUSES = ("draft", "pending_signatures", "active", "notice_given")
-
 _FULL = (
     selectinload(Agreement.parties),
     selectinload(Agreement.scope),
@@ -77,14 +75,14 @@ async def lock_organisations(
     return list(result.scalars().all())
 
 
-async def live_agreements_with_parties(
-    session: AsyncSession, organisation_ids: Collection[uuid.UUID]
+async def agreements_with_parties(
+    session: AsyncSession, organisation_ids: Collection[uuid.UUID], statuses: Sequence[str]
 ) -> list[Agreement]:
-    """Non-terminal agreements whose parties are exactly ``organisation_ids``."""
+    """Agreements in ``statuses`` whose parties are exactly ``organisation_ids``."""
     wanted = set(organisation_ids)
     result = await session.execute(
         select(Agreement.id).where(
-            Agreement.status.in_(LIVE_STATUSES), *(_has_party(o) for o in sorted(wanted))
+            Agreement.status.in_(statuses), *(_has_party(o) for o in sorted(wanted))
         )
     )
     candidates = await list_full(session, list(result.scalars().all()))
@@ -172,7 +170,7 @@ async def next_version_number(session: AsyncSession, series_id: uuid.UUID) -> in
     return int(highest or 0) + 1
 
 
-async def transition(
+async def update_if_in(
     session: AsyncSession,
     agreement_id: uuid.UUID,
     *,
@@ -180,7 +178,8 @@ async def transition(
     values: dict[str, Any],
     where: Sequence[ColumnElement[bool]] = (),
 ) -> int | None:
-    """Change an agreement only if it is still in ``expected`` state; bump its version.
+    """Change an agreement only if it is still in an ``expected`` status; bump its version.
+    A status is changed only by ``contracting.transitions``.
 
     The condition is in the UPDATE itself, so of two writers racing (two schedulers, a
     scheduler and a request) exactly one wins and emits the event. Returns the new
@@ -221,11 +220,13 @@ def all_signed() -> ColumnElement[bool]:
     )
 
 
-async def due_activations(session: AsyncSession, today: date) -> list[uuid.UUID]:
-    """Fully signed agreements waiting for their valid_from, which has arrived."""
+async def fully_signed_from(
+    session: AsyncSession, today: date, statuses: Sequence[str]
+) -> list[uuid.UUID]:
+    """Fully signed agreements in ``statuses`` whose valid_from has arrived."""
     result = await session.execute(
         select(Agreement.id).where(
-            Agreement.status == "pending_signatures",
+            Agreement.status.in_(statuses),
             Agreement.valid_from <= today,
             all_signed(),
         )
@@ -238,21 +239,23 @@ def end_date() -> ColumnElement[Any]:
     return func.coalesce(Agreement.effective_until, Agreement.valid_to)
 
 
-async def due_endings(session: AsyncSession, today: date) -> list[uuid.UUID]:
-    """Active or noticed agreements whose last covered day has passed."""
+async def ended_before(
+    session: AsyncSession, today: date, statuses: Sequence[str]
+) -> list[uuid.UUID]:
+    """Agreements in ``statuses`` whose last covered day has passed."""
     result = await session.execute(
-        select(Agreement.id).where(
-            Agreement.status.in_(("active", "notice_given")), end_date() < today
-        )
+        select(Agreement.id).where(Agreement.status.in_(statuses), end_date() < today)
     )
     return list(result.scalars().all())
 
 
-async def due_reminders(session: AsyncSession, today: date, last_day: date) -> list[uuid.UUID]:
-    """Active agreements expiring by ``last_day`` that were not reminded yet."""
+async def expiring_unreminded(
+    session: AsyncSession, today: date, last_day: date, statuses: Sequence[str]
+) -> list[uuid.UUID]:
+    """Agreements in ``statuses`` expiring by ``last_day`` that were not reminded yet."""
     result = await session.execute(
         select(Agreement.id).where(
-            Agreement.status == "active",
+            Agreement.status.in_(statuses),
             Agreement.valid_to.is_not(None),
             Agreement.valid_to >= today,
             Agreement.valid_to <= last_day,

@@ -1,6 +1,6 @@
 """The agreement scheduler: activation, expiry, termination and expiry reminders by date.
 
-One replica acts at a time, under the database lease ``agreements-scheduler`` (ADR 2).
+One replica acts at a time, under the database lease ``agreements-scheduler``.
 The lease is an efficiency measure, not the safety net: each transition is a conditional
 UPDATE, so even two schedulers acting at once (a lease handed over mid-tick) emit each
 event exactly once. Each agreement moves in its own transaction, and a failing one is
@@ -21,7 +21,7 @@ from vfu_common.messaging.lease import Lease
 from vfu_common.scheduler import LeasedScheduler
 
 from agreements.calendar import CALENDAR
-from agreements.contracting import repository, service
+from agreements.contracting import lifecycle
 from agreements.settings import Settings
 
 LEASE_NAME = "agreements-scheduler"
@@ -63,15 +63,15 @@ class AgreementScheduler(LeasedScheduler):
         report = TickReport()
         # Activations first, so an amendment that takes effect today shortens its
         # predecessor before the predecessor's ending is checked.
-        for agreement_id in await self.due(repository.due_activations, day):
-            if await self.step(service.activate_if_due, agreement_id, day):
+        for agreement_id in await self.due(lifecycle.due_activations, day):
+            if await self.step(lifecycle.activate_if_due, agreement_id, day):
                 report.activated.append(agreement_id)
-        for agreement_id in await self.due(repository.due_endings, day):
-            if await self.step(service.end_if_due, agreement_id, day):
+        for agreement_id in await self.due(lifecycle.due_endings, day):
+            if await self.step(lifecycle.end_if_due, agreement_id, day):
                 report.ended.append(agreement_id)
         last_day = day + timedelta(days=self.reminder_days)
         async with self.db.read() as session:
-            reminders = await repository.due_reminders(session, day, last_day)
+            reminders = await lifecycle.due_reminders(session, day, last_day)
         for agreement_id in reminders:
             if await self.step(self._remind_if_due, agreement_id, day):
                 report.reminded.append(agreement_id)
@@ -80,7 +80,7 @@ class AgreementScheduler(LeasedScheduler):
     async def _remind_if_due(
         self, session: AsyncSession, agreement_id: uuid.UUID, *, today: date
     ) -> bool | None:
-        sent = await service.remind_if_due(
+        sent = await lifecycle.remind_if_due(
             session, agreement_id, today=today, reminder_days=self.reminder_days
         )
         return True if sent else None
