@@ -28,7 +28,7 @@ asyncpg (a pool of N connections) or sqlite3 (N threads, one connection each), f
 every row. The ratio therefore prices the service's stack — HTTP, token check,
 validation, SQLAlchemy, JSON, ETag — over the same database work.
 
-Targets (issue 4): p95 at 8 clients <= 3x the SQL's p95, and < 50 ms.
+Targets: p95 at 8 clients <= 3x the SQL's p95, and < 50 ms.
 """
 
 from __future__ import annotations

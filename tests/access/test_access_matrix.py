@@ -1,5 +1,5 @@
 """Every operation of the gateway's aggregated OpenAPI, called as every role and as broken
-credentials, against the services' access matrices (issue 6, item 7; vfu_common.access).
+credentials, against the services' access matrices.
 
 The operations come from the running gateway's ``/openapi.json``, the expectations from
 the matrices in code (each service's ``ACCESS`` plus ``shared_access``). One test per

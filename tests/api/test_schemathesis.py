@@ -1,4 +1,4 @@
-"""Schemathesis against the running system's aggregated OpenAPI, as each role (issue 6).
+"""Schemathesis against the running system's aggregated OpenAPI, as each role.
 
 Schemathesis generates requests from the gateway's ``/openapi.json``, valid ones and
 invalid ones (its positive and negative modes), and they go through the gateway with a

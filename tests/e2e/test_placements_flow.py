@@ -1,4 +1,4 @@
-"""End to end, issue 4's check: the processes ``make run`` starts, with its demo data.
+"""End to end, the placements flow: the processes ``make run`` starts, with its demo data.
 
 The student portal finds demo offers with free places through the gateway; a university
 books one and the provider confirms; 200 concurrent bookers on a 10-place offer end with

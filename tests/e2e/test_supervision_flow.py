@@ -1,4 +1,4 @@
-"""End to end, issue 5's check: the processes ``make run`` starts, with its demo data.
+"""End to end, the supervisor gate: the processes ``make run`` starts, with its demo data.
 
 Through the gateway, on SQLite and PostgreSQL: the placements service refuses the
 demo's under-trained supervisor with a reason; the university that runs the basic

@@ -150,7 +150,7 @@ def _coverage_once_projected(
 
 
 def test_tripartite_agreement_signed_by_each_party_reaches_placements(system: Launcher) -> None:
-    """Issue 3's check: create, sign as each of three parties, active, seen by placements."""
+    """Create, sign as each of three parties, active, seen by placements."""
     region, kommun, university = (
         system.key_named(n) for n in ("Region Uppsala", "Uppsala kommun", "Uppsala universitet")
     )

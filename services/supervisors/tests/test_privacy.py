@@ -1,4 +1,4 @@
-"""The privacy matrix of supervisors, per role (issue 5, item 7).
+"""The privacy matrix of supervisors, per role.
 
 Employer and admin: every field. A university: every field of supervisors assigned (now
 or before) to its bookings, 404 for others. Coordinator: every supervisor without

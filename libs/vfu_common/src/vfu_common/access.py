@@ -9,7 +9,7 @@ role gets 403 whatever it sends.
 
 The matrix decides roles only. Object-level decisions (may this university see that
 booking?) stay in the owning feature's code, which answers 404 for objects the caller may
-not see (DESIGN §6); ``Access.objects`` documents that rule in words.
+not see; ``Access.objects`` documents that rule in words.
 
 ``tests/access`` reads the gateway's aggregated OpenAPI and calls every operation as
 every role and as broken tokens, with the expected outcome taken from these tables.

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` for creating requests (DESIGN §7).
+"""``Idempotency-Key`` for creating requests.
 
 The first successful response is stored per (client, key) in the same transaction as the
 change it describes, so a stored response always matches what was written and a rolled

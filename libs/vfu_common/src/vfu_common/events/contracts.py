@@ -1,6 +1,6 @@
 """Typed event contracts: one pydantic model per event type and major version.
 
-Rules (DESIGN §5): a v1 payload may only gain optional fields; a breaking change is a
+Rules: a v1 payload may only gain optional fields; a breaking change is a
 new ``v2`` type. ``tests/contracts`` snapshots the JSON Schema of every payload and fails
 on a non-additive change. Producers build payloads with these models; consumers parse
 with them, ignoring unknown fields so producers can add fields first.
@@ -301,7 +301,7 @@ TrainingRecordStatus = Literal[
 class SupervisorV1(EventPayload):
     """A supervisor as other services may know them: ids, profession and qualification only.
 
-    Name, HSA-id and roles stay in the supervisors service (issue 5, privacy).
+    Name, HSA-id and roles stay in the supervisors service.
     """
 
     supervisor_id: uuid.UUID

@@ -1,6 +1,6 @@
 """The ``capacity_offers`` table.
 
-Never overbook (DOMAIN "Placements"): ``held_places`` (requested bookings) plus
+Never overbook: ``held_places`` (requested bookings) plus
 ``confirmed_places`` never exceed ``places``. Code changes the counters only through
 conditional UPDATEs (``... WHERE held_places + confirmed_places + :n <= places``), and the
 CHECK constraint below refuses any write that would break it anyway, on SQLite and

@@ -1,4 +1,4 @@
-"""``ETag`` and ``If-None-Match`` for reads that portals poll (DESIGN §7).
+"""``ETag`` and ``If-None-Match`` for reads that portals poll.
 
 The ETag is a strong validator: a hash of the exact bytes of the representation. Any
 change to what the caller would receive — a listed offer's free places, a new offer on

@@ -1,1 +1,1 @@
-"""The supervisor gate: assigning supervisors to confirmed bookings (issue 5, item 5)."""
+"""The supervisor gate: assigning supervisors to confirmed bookings."""

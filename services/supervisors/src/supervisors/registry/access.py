@@ -1,4 +1,4 @@
-"""Who sees which supervisor, and how much (issue 5, item 7).
+"""Who sees which supervisor, and how much.
 
 - the employer (a provider whose organisation employs the supervisor) and admins see
   every field and may change the supervisor;

@@ -1,6 +1,6 @@
 """Supervisor events: one payload builder from the supervisors row and its unit ids.
 
-``SupervisorV1`` carries ids, profession and qualification only (issue 5, privacy): name,
+``SupervisorV1`` carries ids, profession and qualification only: name,
 HSA-id, employer reference and roles never leave the service. Every supervisor event is
 built here from the stored row, so consumers see the same state whichever command
 changed it, with the row's ``version`` as the aggregate version.

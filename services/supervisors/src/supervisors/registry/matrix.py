@@ -1,6 +1,6 @@
 """Who may call each registry operation (merged into supervisors.access_matrix).
 
-Portals never see supervisors (issue 5, privacy). Object rules: ``registry.access``.
+Portals never see supervisors. Object rules: ``registry.access``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Who may call each training operation (merged into supervisors.access_matrix).
 
 The course catalogue is public; records are for the issuer, the employer, coordinators
-and admins, never portals (issue 5, privacy).
+and admins, never portals.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ``training_courses`` and ``training_records`` tables.
 
-Course codes are local to each university (DOMAIN "Parties and identifiers"), so a course
+Course codes are local to each university, so a course
 is unique by provider and code. One record per supervisor and course: a retake re-opens
 the failed or withdrawn record instead of adding a duplicate.
 """
