@@ -148,3 +148,17 @@ async def test_upgrade_downgrade_upgrade(service: str, database_url: str) -> Non
     # Upgrading a database at head is a no-op, not an error.
     await asyncio.to_thread(upgrade, ini, database_url)
     assert (await inspect_database(database_url, service))[0] == at_head
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_migrated_sqlite_file_is_already_in_wal_mode(service: str, tmp_path: Path) -> None:
+    """Bytes 18 and 19 of a SQLite file say its journal mode: 2 and 2 is WAL.
+
+    A service opens three pools on its file at start; were the file still in rollback
+    mode, their first connections would each switch it to WAL at once and one would get
+    "database is locked" (SQLite's deadlock avoidance ignores the busy timeout).
+    """
+    path = tmp_path / "migrated.db"
+    await asyncio.to_thread(upgrade, alembic_ini(service), f"sqlite+aiosqlite:///{path}")
+    header = path.read_bytes()[:20]
+    assert (header[18], header[19]) == (2, 2)

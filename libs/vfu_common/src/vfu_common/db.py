@@ -150,8 +150,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry]
         # Let SQLAlchemy's "begin" event emit BEGIN itself, so it can be IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The timeout first, so waiting for a lock applies to the statements after it.
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # A no-op on a migrated file, which is WAL already (vfu_common.migrations).
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

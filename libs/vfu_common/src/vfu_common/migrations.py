@@ -44,6 +44,16 @@ def _do_run(connection: Connection, target_metadata: MetaData) -> None:
 async def _run_async(url: str, target_metadata: MetaData) -> None:
     engine = create_async_engine(url, poolclass=pool.NullPool)
     async with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # WAL is a property of the file: set it here, while this is the only
+            # connection. Left to the service, the first connections of its three pools
+            # would each switch a rollback-journal file to WAL at once, and SQLite answers
+            # one of two such lock upgrades "database is locked" at once, busy timeout or
+            # not (it would otherwise deadlock).
+            await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            # Ends the transaction SQLAlchemy began for it, so Alembic begins and commits
+            # its own (inside one already open it would commit nothing).
+            await connection.commit()
         await connection.run_sync(_do_run, target_metadata)
     await engine.dispose()
 
