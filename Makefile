@@ -11,7 +11,7 @@ MANIFESTS := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml) gateway/py
 	services/agreements/pyproject.toml services/placements/pyproject.toml \
 	services/supervisors/pyproject.toml
 
-.PHONY: run test lint typecheck pytest bench fuzz env clean
+.PHONY: run test lint typecheck pytest stress bench fuzz env clean
 
 run: env ## start NATS, the three services and the gateway (Ctrl-C stops all)
 	$(BIN)/python -m vfu_devrun
@@ -29,6 +29,20 @@ typecheck: env
 
 pytest: env
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The concurrency and fault tests (marker "stress"), run this many times in a row.
+STRESS_RUNS ?= 20
+
+stress: env ## the concurrency and fault tests, 20 runs in a row, on SQLite and PostgreSQL
+	@if [ -z "$$VFU_TEST_DATABASE_URL" ]; then \
+		echo "stress: set VFU_TEST_DATABASE_URL to a PostgreSQL server, e.g." \
+			"VFU_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test make stress"; \
+		exit 2; fi
+	@for run in $$(seq 1 $(STRESS_RUNS)); do \
+		echo "stress: run $$run of $(STRESS_RUNS)"; \
+		$(BIN)/pytest -m stress -q -p no:cacheprovider $(PYTEST_ARGS) || \
+			{ echo "stress: run $$run of $(STRESS_RUNS) failed"; exit 1; }; \
+	done; echo "stress: $(STRESS_RUNS) of $(STRESS_RUNS) runs passed"
 
 bench: env ## benchmarks (on demand, not part of test)
 	$(BIN)/python bench/gateway_overhead.py

@@ -15,6 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from vfu_common.db import Database
 
+# Concurrency and fault tests: `make stress` runs them 20 times in a row.
+pytestmark = pytest.mark.stress
+
 
 @pytest.fixture
 def postgres_url(database_url: str) -> str:

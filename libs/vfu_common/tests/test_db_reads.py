@@ -108,6 +108,7 @@ async def _watch_postgres_sleepers(db: Database, seen: list[int], stop: asyncio.
             await asyncio.sleep(0.01)
 
 
+@pytest.mark.stress
 async def test_at_most_read_concurrency_statements_run_at_once(db: Database) -> None:
     seen: list[int] = []
     stop = asyncio.Event()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from vfu_common.db import Database
 from vfu_common.messaging.lease import Lease
+
+# Concurrency and fault tests: `make stress` runs them 20 times in a row.
+pytestmark = pytest.mark.stress
 
 
 async def test_only_one_replica_holds_the_lease(db: Database) -> None:

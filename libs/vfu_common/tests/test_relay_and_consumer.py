@@ -32,6 +32,9 @@ from vfu_common.messaging.tables import inbox, outbox
 from vfu_common.uuid7 import new_id
 from vfu_devrun.processes import NatsServer
 
+# Concurrency and fault tests: `make stress` runs them 20 times in a row.
+pytestmark = pytest.mark.stress
+
 STREAM = service_stream("testsvc")
 
 

@@ -330,6 +330,7 @@ async def test_all_signed_before_valid_from_waits_for_the_scheduler(
     assert (await event_counts(service))["activated"] == 1
 
 
+@pytest.mark.stress
 async def test_concurrent_last_signatures_activate_once(
     agreements_service: Any, parties: Parties
 ) -> None:

@@ -106,6 +106,7 @@ async def event_counts(db: Database) -> Counter[tuple[str, str]]:
     )
 
 
+@pytest.mark.stress
 async def test_two_schedulers_racing_emit_each_event_once(db: Database) -> None:
     ids = await register(db)
     day = TODAY + timedelta(days=40)
@@ -144,6 +145,7 @@ async def test_two_schedulers_racing_emit_each_event_once(db: Database) -> None:
     )
 
 
+@pytest.mark.stress
 async def test_many_concurrent_ticks_activate_once(db: Database) -> None:
     ids = await register(db)
     starts = TODAY + timedelta(days=5)
@@ -162,6 +164,7 @@ async def test_many_concurrent_ticks_activate_once(db: Database) -> None:
     assert [counts[(str(a), "activated")] for a in agreement_ids] == [1, 1, 1, 1]
 
 
+@pytest.mark.stress
 async def test_only_one_replica_holds_the_scheduler_lease(db: Database) -> None:
     other = Database(db.url)
     try:
@@ -215,6 +218,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
 """
 
 
+@pytest.mark.stress
 async def test_schedulers_in_two_processes_emit_each_event_once(db: Database) -> None:
     """The same race as above, with two OS processes, as two replicas would run it."""
     ids = await register(db)

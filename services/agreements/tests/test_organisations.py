@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 from agreements.organisations.models import Organisation
 from sqlalchemy import func, select
 from vfu_common.events.envelope import Envelope
@@ -234,6 +235,7 @@ async def test_the_same_number_twice_is_409(agreements_service: Any) -> None:
     assert len(await outbox_rows(agreements_service)) == 2
 
 
+@pytest.mark.stress
 async def test_concurrent_registrations_of_one_number_make_one_organisation(
     agreements_service: Any,
 ) -> None:
@@ -259,6 +261,7 @@ async def test_concurrent_registrations_of_one_number_make_one_organisation(
     assert read.json()["name"] == winner["name"]
 
 
+@pytest.mark.stress
 async def test_concurrent_conflicts_name_the_registered_organisation(
     agreements_service: Any,
 ) -> None:

@@ -40,6 +40,9 @@ from services.placements.tests.conftest import (
     project_agreement,
 )
 
+# Concurrency and fault tests: `make stress` runs them 20 times in a row.
+pytestmark = pytest.mark.stress
+
 CLIENTS = 200
 PLACES = 10
 

@@ -134,6 +134,7 @@ async def test_a_period_passed_while_down_starts_and_completes_in_one_tick(
     assert [e.aggregateversion for e in mine] == [1, 2, 3, 4]
 
 
+@pytest.mark.stress
 async def test_two_replicas_ticking_at_once_move_each_placement_once(
     placements_service: RunningService, offer_id: uuid.UUID, database_url: str
 ) -> None:
@@ -177,6 +178,7 @@ async def test_the_service_runs_the_lifecycle_in_the_background(
     assert not await Lease(db, LEASE_NAME).acquire()
 
 
+@pytest.mark.stress
 async def test_the_running_loop_ticks_while_holding_the_lease(
     placements_service: RunningService, offer_id: uuid.UUID
 ) -> None:

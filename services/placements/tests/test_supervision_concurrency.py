@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 
 import httpx
+import pytest
 
 from services.placements.tests.booking_kit import book, insert_offer, insert_unit
 from services.placements.tests.conftest import (
@@ -31,6 +32,9 @@ from services.placements.tests.supervision_kit import (
     supervisor,
     supervisors_path,
 )
+
+# Concurrency and fault tests: `make stress` runs them 20 times in a row.
+pytestmark = pytest.mark.stress
 
 CLIENTS = 50
 PEER_CAPACITY = 2

@@ -148,6 +148,7 @@ async def test_duplicate_hsa_id_and_employer_reference(
     assert await count_supervisors(supervisors_service) == 2
 
 
+@pytest.mark.stress
 async def test_concurrent_duplicates_store_one_supervisor(
     supervisors_service: RunningService,
 ) -> None:

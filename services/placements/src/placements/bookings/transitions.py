@@ -138,6 +138,12 @@ async def try_apply(
     return row, students
 
 
+# How often ``apply`` re-reads a booking a concurrent move changed and tries again. Each
+# retry follows a committed move of the same booking, and the state machine has no
+# cycles, so a booking can only be moved a few times before ``apply`` must refuse.
+APPLY_ATTEMPTS: Final = len(TRANSITIONS) + 1
+
+
 async def apply(
     session: AsyncSession,
     booking: Booking,
@@ -148,19 +154,33 @@ async def apply(
     offer_counters: bool = True,
 ) -> tuple[Booking, list[str]]:
     """``try_apply``, refusing with 409 ``invalid_booking_transition`` (naming the status
-    the booking is in now) when the move is not legal."""
-    moved = await try_apply(
-        session,
-        booking,
-        transition,
-        values=values,
-        confirmed_places=confirmed_places,
-        offer_counters=offer_counters,
-    )
-    if moved is not None:
-        return moved
-    status: str = booking.status
-    if status in transition.sources:  # it was, when read: someone moved it first
+    the booking is in now) when the move is not legal.
+
+    A party's request must have the outcome it would have had in some serial order of the
+    concurrent requests. When a concurrent move of the same booking commits between our
+    read and our write (PostgreSQL's READ COMMITTED lets that happen), the move is tried
+    again on the booking as it is now, inside a savepoint so a half-done attempt leaves
+    nothing behind: a cancellation that lost the race to a confirmation then cancels the
+    confirmed booking, as it would have had it come second, instead of being refused.
+    """
+    for _ in range(APPLY_ATTEMPTS):
+        async with session.begin_nested() as savepoint:
+            moved = await try_apply(
+                session,
+                booking,
+                transition,
+                values=values,
+                confirmed_places=confirmed_places,
+                offer_counters=offer_counters,
+            )
+            if moved is None:
+                await savepoint.rollback()
+        if moved is not None:
+            return moved
+        if booking.status not in transition.sources:
+            break
         current = await repository.get_booking(session, booking.id)
-        status = current.status if current is not None else "gone"
-    raise errors.invalid_transition(transition.action, status)
+        if current is None:
+            raise errors.invalid_transition(transition.action, "gone")
+        booking = current  # still movable (or not): the move starts from what it is now
+    raise errors.invalid_transition(transition.action, booking.status)
