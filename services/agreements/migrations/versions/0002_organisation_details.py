@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from vfu_common.db import UtcDateTime, new_metadata
-from vfu_domain.reference import HEALTHCARE_REGIONS, healthcare_region_for_municipality
+from vfu_common.db import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"
@@ -22,6 +21,55 @@ depends_on = None
 
 KINDS = ("region", "municipality", "university", "private_provider", "coordinating_body")
 NEW_COLUMNS = ("name_folded", "county_code", "hsa_id")
+# Frozen copies of the reference data and naming convention this revision ran with: a
+# migration must do the same thing on every database, whatever the live code says later.
+HEALTHCARE_REGIONS = ("Norra", "Mellansverige", "Stockholm", "Sydöstra", "Södra", "Västra")
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+# The healthcare region of each county (the first two digits of a municipality code)...
+REGION_OF_COUNTY = {
+    "01": "Stockholm",
+    "03": "Mellansverige",
+    "04": "Mellansverige",
+    "05": "Sydöstra",
+    "06": "Sydöstra",
+    "07": "Södra",
+    "08": "Sydöstra",
+    "09": "Stockholm",
+    "10": "Södra",
+    "12": "Södra",
+    "14": "Västra",
+    "17": "Mellansverige",
+    "18": "Mellansverige",
+    "19": "Mellansverige",
+    "20": "Mellansverige",
+    "21": "Mellansverige",
+    "22": "Norra",
+    "23": "Norra",
+    "24": "Norra",
+    "25": "Norra",
+}
+# ...but Halland (13) is split: Hylte, Halmstad and Laholm to Södra, the rest to Västra.
+REGION_OF_HALLAND_MUNICIPALITY = {
+    "1315": "Södra",
+    "1380": "Södra",
+    "1381": "Södra",
+    "1382": "Västra",
+    "1383": "Västra",
+    "1384": "Västra",
+}
+
+
+def healthcare_region_for_municipality(code: str) -> str:
+    """The region of a (validated) municipality code; KeyError for an unknown county."""
+    if code.startswith("13"):
+        return REGION_OF_HALLAND_MUNICIPALITY[code]
+    return REGION_OF_COUNTY[code[:2]]
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -57,7 +105,9 @@ def _organisations(*, with_details: bool) -> sa.Table:
     ]
     if with_details:
         constraints.append(sa.CheckConstraint("length(county_code) = 2", name="county_code_length"))
-    return sa.Table("organisations", new_metadata(), *columns, *constraints)
+    return sa.Table(
+        "organisations", sa.MetaData(naming_convention=NAMING_CONVENTION), *columns, *constraints
+    )
 
 
 def upgrade() -> None:

@@ -7,9 +7,9 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
-from vfu_common.messaging.tables import create_messaging_tables, drop_messaging_tables
-from vfu_domain.organisation_projection import create_organisation_projection
+from vfu_common.db import UtcDateTime
 
 revision = "0001"
 down_revision = None
@@ -17,11 +17,65 @@ branch_labels = None
 depends_on = None
 
 
+# Frozen: the DDL as this revision ran it, not a call into today's table declarations.
 def upgrade() -> None:
-    create_messaging_tables(op)
-    create_organisation_projection(op)
+    op.create_table(
+        "outbox",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("published_at", UtcDateTime(), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("seq"),
+        sa.UniqueConstraint("event_id"),
+    )
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=100), nullable=False),
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("received_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("holder", sa.String(length=100), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["seq"],
+        unique=False,
+        sqlite_where=sa.text("published_at IS NULL"),
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "organisation_projection",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("organisation_number", sa.String(length=10), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("municipality_code", sa.String(length=4), nullable=True),
+        sa.Column("aggregate_version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("organisation_number"),
+    )
 
 
 def downgrade() -> None:
     op.drop_table("organisation_projection")
-    drop_messaging_tables(op)
+    op.drop_index("ix_outbox_unpublished", table_name="outbox")
+    op.drop_table("leases")
+    op.drop_table("inbox")
+    op.drop_table("outbox")

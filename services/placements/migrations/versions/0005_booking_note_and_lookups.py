@@ -7,11 +7,8 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
-from placements.bookings.models import (
-    add_booking_note_and_lookups,
-    drop_booking_note_and_lookups,
-)
 
 revision = "0005"
 down_revision = "0004"
@@ -19,9 +16,14 @@ branch_labels = None
 depends_on = None
 
 
+# Frozen: the DDL as this revision ran it, not a call into today's table declarations.
 def upgrade() -> None:
-    add_booking_note_and_lookups(op)
+    op.add_column("bookings", sa.Column("note", sa.String(length=500), nullable=True))
+    op.create_index("ix_bookings_status_start", "bookings", ["status", "start_date"], unique=False)
+    op.create_index("ix_bookings_agreement", "bookings", ["agreement_id"], unique=False)
 
 
 def downgrade() -> None:
-    drop_booking_note_and_lookups(op)
+    op.drop_index("ix_bookings_status_start", table_name="bookings")
+    op.drop_index("ix_bookings_agreement", table_name="bookings")
+    op.drop_column("bookings", "note")
