@@ -27,8 +27,12 @@ typecheck: env
 		libs/vfu_testing/src gateway/src services/agreements/src \
 		services/placements/src services/supervisors/src
 
+# pytest-xdist workers: one per core on the 2-core machines the suite is sized for. Each
+# worker starts its own NATS servers and migrated templates (ADR 21).
+PYTEST_WORKERS ?= 2
+
 pytest: env
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=20 $(PYTEST_ARGS)
 
 # The concurrency and fault tests (marker "stress"), run this many times in a row.
 STRESS_RUNS ?= 20

@@ -7,6 +7,7 @@ from their own projections through the gateway.
 
 from __future__ import annotations
 
+import json
 import stat
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import httpx
 import pytest
 from vfu_devrun.demo import development_grants
 from vfu_devrun.launcher import (
+    DEV_CREDENTIALS_FILE,
     Launcher,
     fetch_access_token,
 )
@@ -94,7 +96,36 @@ def test_demo_data_and_docs_are_served(system: Launcher) -> None:
             f"{system.config.gateway_url}/api/v1/agreements/organisations/x"
         )
         assert unauthenticated.status_code == 401
+    _the_readme_first_example_succeeds(system)
     _demo_credentials_work_and_revocation_reaches_the_gateway(system)
+
+
+def readme_first_example() -> str:
+    """The first ``sh`` block of the README after the one with ``make run``."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = readme.split("```sh\n")[1:]
+    return blocks[1].split("```")[0]
+
+
+def _the_readme_first_example_succeeds(system: Launcher) -> None:
+    """The README's first example, run by bash as a newcomer would, on the demo data."""
+    script = readme_first_example().replace("http://127.0.0.1:8000", system.config.gateway_url)
+    assert DEV_CREDENTIALS_FILE == "dev_credentials.json"
+    assert "data/dev_credentials.json" in script
+    # The script names data/dev_credentials.json relative to where make run was started.
+    data_dir = system.config.data_dir
+    assert data_dir.name == "data"
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    projected = json.loads(done.stdout)
+    assert projected["organisation_number"] == "5560000001"
+    assert projected["kind"] == "private_provider"
 
 
 def _demo_credentials_work_and_revocation_reaches_the_gateway(system: Launcher) -> None:
