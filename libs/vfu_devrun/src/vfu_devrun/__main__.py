@@ -41,7 +41,7 @@ def demo_credentials(launcher: Launcher) -> str:
 
 
 def main() -> int:
-    """Start, print where to reach the system, wait for Ctrl-C, stop every child."""
+    """Start, print where to reach the system, restart what dies until Ctrl-C, stop all."""
     config = LaunchConfig.from_env()
     launcher = Launcher(config)
     signal.signal(signal.SIGINT, _raise_stop)
@@ -60,14 +60,8 @@ def main() -> int:
         )
         print("[vfu] press Ctrl-C to stop", flush=True)
         while True:
-            exited = launcher.exited()
-            if exited:
-                print(
-                    f"[vfu] {', '.join(exited)} exited unexpectedly:\n"
-                    + "\n".join(launcher.tail(n) for n in exited),
-                    file=sys.stderr,
-                )
-                return 1
+            # A child that dies is started again, with backoff, and the output says so.
+            launcher.supervise()
             time.sleep(0.5)
     except _Stop:
         print("\n[vfu] stopping", flush=True)

@@ -13,6 +13,7 @@ the portal's API key, or an access token fetched from the gateway's ``/oauth/tok
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -30,6 +31,7 @@ from vfu_common.internal_token import ensure_keypair
 
 from vfu_devrun.demo import development_grants
 from vfu_devrun.processes import NatsServer, spawn, terminate
+from vfu_devrun.supervision import RestartSchedule
 
 SERVICES = ("agreements", "placements", "supervisors")
 GATEWAY = "gateway"
@@ -90,6 +92,9 @@ class LaunchConfig:
         return f"http://{self.host}:{self.gateway_port}"
 
 
+NATS = "nats"
+
+
 def _say(message: str) -> None:
     print(f"[vfu] {message}", flush=True)
 
@@ -106,6 +111,9 @@ class Launcher:
         # {"clients": {grant name: {...client_secret}}, "api_keys": {grant name: {...}}}
         self.credentials: dict[str, dict[str, dict[str, Any]]] = {}
         self._tokens: dict[str, tuple[str, float]] = {}
+        # How each child was started, so ``supervise`` can start it again the same way.
+        self._commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self.schedule = RestartSchedule()
 
     def _say(self, message: str) -> None:
         if not self.quiet:
@@ -255,6 +263,7 @@ class Launcher:
         self.nats = NatsServer(
             self.config.nats_port, self.config.data_dir / "nats", log_file=self.log_dir / "nats.log"
         ).start()
+        self.schedule.started(NATS, time.monotonic())
 
     def _create_postgres_databases(self) -> None:
         if not self.config.postgres_url:
@@ -290,6 +299,49 @@ class Launcher:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._logs.append(log)
         self.procs[name] = spawn(args, env=env, log=log)
+        self._commands[name] = (args, env)
+        self.schedule.started(name, time.monotonic())
+
+    def supervise(self) -> list[str]:
+        """Start again, with backoff, each child (NATS, a service, the gateway) that died.
+
+        Called every half second by ``make run``; says, and returns, what it did. NATS
+        keeps its JetStream store, so the services reconnect and nothing is lost.
+        """
+        said: list[str] = []
+
+        def say(message: str) -> None:
+            said.append(message)
+            self._say(message)
+
+        children: dict[str, int | None] = {name: proc.poll() for name, proc in self.procs.items()}
+        if self.nats is not None and self.nats.proc is not None:
+            children = {NATS: self.nats.proc.poll(), **children}
+        now = time.monotonic()
+        for name, code in children.items():
+            if code is None:
+                continue
+            if not self.schedule.waiting(name):
+                delay = self.schedule.died(name, now)
+                say(
+                    f"{name} exited with code {code}; starting it again in {delay:.1f}s "
+                    f"(restart {self.schedule.restarts(name)}); log: {self.log_dir / name}.log"
+                )
+            elif self.schedule.due(name, now):
+                self._restart(name)
+                say(f"{name} started again")
+        return said
+
+    def _restart(self, name: str) -> None:
+        if name == NATS:
+            assert self.nats is not None
+            # Still down after its wait: the next supervise() sees it exited, waits longer.
+            with contextlib.suppress(TimeoutError):
+                self.nats.start()
+            self.schedule.started(NATS, time.monotonic())
+            return
+        args, env = self._commands[name]
+        self._spawn(name, args, env)
 
     def _ready_urls(self) -> dict[str, str]:
         urls = {
