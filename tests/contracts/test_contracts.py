@@ -84,3 +84,42 @@ def test_asyncapi_document_is_current() -> None:
     assert ASYNCAPI_DOC.read_text() == rendered, (
         "docs/asyncapi.json is stale: python -m vfu_common.events.asyncapi docs/asyncapi.json"
     )
+
+
+def unresolved_references(document: Any) -> list[str]:
+    """Every local ``$ref`` in ``document`` that points at nothing."""
+    found: list[str] = []
+
+    def resolves(ref: str) -> bool:
+        node = document
+        for part in ref.removeprefix("#/").split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and (not ref.startswith("#/") or not resolves(ref)):
+                found.append(ref)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return found
+
+
+def test_the_reference_check_finds_a_dangling_reference() -> None:
+    document = {"a": {"$ref": "#/b/c"}, "b": {"c": {}, "d": [{"$ref": "#/$defs/X"}]}}
+    assert unresolved_references(document) == ["#/$defs/X"]
+
+
+def test_every_reference_in_the_asyncapi_document_resolves() -> None:
+    document = json.loads(ASYNCAPI_DOC.read_text())
+    assert document["components"]["schemas"], "nested payload models are shared schemas"
+    assert unresolved_references(document) == []

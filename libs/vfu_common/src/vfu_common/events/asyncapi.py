@@ -25,16 +25,35 @@ def _message_name(contract: EventContract) -> str:
     return contract.event_type.replace(".", "_")
 
 
+SCHEMAS_REF = "#/components/schemas/"
+
+
+def _hoisted(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its ``$defs`` moved into the document's ``schemas``.
+
+    Pydantic writes nested models as ``$defs`` beside the schema that uses them and refers
+    to them from its root (``#/$defs/QuotaV1``); inside an AsyncAPI message that root is
+    the document's, where no ``$defs`` are. The same model is one entry, whichever
+    messages use it; two different models of one name would be a contract bug.
+    """
+    schema = json.loads(json.dumps(schema).replace('"#/$defs/', f'"{SCHEMAS_REF}'))
+    for name, definition in schema.pop("$defs", {}).items():
+        if schemas.setdefault(name, definition) != definition:
+            raise ValueError(f"two event schemas named {name} differ")
+    return schema
+
+
 def document() -> dict[str, Any]:
     """AsyncAPI 3.0: one channel (NATS subject) and one message per event type."""
-    envelope = Envelope.model_json_schema(mode="serialization")
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    envelope = _hoisted(Envelope.model_json_schema(mode="serialization"), schemas)
     for contract in platform_contracts():
         name = _message_name(contract)
         schema = json.loads(json.dumps(envelope))
-        schema["properties"]["data"] = payload_schema(contract)
+        schema["properties"]["data"] = _hoisted(payload_schema(contract), schemas)
         schema["properties"]["type"] = {"const": contract.event_type}
         messages[name] = {
             "name": contract.event_type,
@@ -63,7 +82,7 @@ def document() -> dict[str, Any]:
         "defaultContentType": "application/cloudevents+json",
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": schemas},
     }
 
 
