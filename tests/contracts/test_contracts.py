@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from openapi_spec_validator import validate as validate_openapi
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from vfu_common.events import asyncapi
 from vfu_common.events.contracts import EventContract, platform_contracts
+from vfu_devrun import openapi
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-ASYNCAPI_DOC = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+ASYNCAPI_DOC = DOCS / "asyncapi.json"
+OPENAPI_DOC = DOCS / "openapi.json"
+# The AsyncAPI 3.0.0 JSON Schema, as the AsyncAPI initiative publishes it (see README.md).
+ASYNCAPI_SCHEMA = Path(__file__).parent / "schemas" / "asyncapi-3.0.0.json"
+SERVICES = ("agreements", "placements", "supervisors")
 UPDATE = os.environ.get("VFU_UPDATE_SNAPSHOTS") == "1"
 
 
@@ -123,3 +133,85 @@ def test_every_reference_in_the_asyncapi_document_resolves() -> None:
     document = json.loads(ASYNCAPI_DOC.read_text())
     assert document["components"]["schemas"], "nested payload models are shared schemas"
     assert unresolved_references(document) == []
+
+
+def test_openapi_document_is_current() -> None:
+    rendered = openapi.render()
+    if UPDATE:
+        OPENAPI_DOC.write_text(rendered)
+    assert OPENAPI_DOC.read_text() == rendered, (
+        "docs/openapi.json is stale: python -m vfu_devrun.openapi docs/openapi.json"
+    )
+
+
+@pytest.fixture(scope="module")
+def openapi_document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(OPENAPI_DOC.read_text())
+    return document
+
+
+def test_openapi_document_is_valid_openapi_3_1(openapi_document: dict[str, Any]) -> None:
+    validate_openapi(openapi_document)
+    assert unresolved_references(openapi_document) == []
+
+
+def test_the_openapi_validator_refuses_a_broken_document(
+    openapi_document: dict[str, Any],
+) -> None:
+    broken = json.loads(json.dumps(openapi_document))
+    broken["paths"]["/nothing"] = {"get": {"responses": "none"}}
+    with pytest.raises(OpenAPIValidationError):
+        validate_openapi(broken)
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+def test_operation_ids_are_short_unique_and_name_their_service(
+    openapi_document: dict[str, Any],
+) -> None:
+    operations = _operations(openapi_document)
+    ids = [operation["operationId"] for _, _, operation in operations]
+    assert len(ids) == len(set(ids)), "operationIds are unique across the platform"
+    for (_, path, _), operation_id in zip(operations, ids, strict=True):
+        service = path.split("/")[3]
+        assert operation_id.startswith(f"{service}_"), (path, operation_id)
+        assert len(operation_id) <= 40, f"{operation_id} is long"
+        assert re.fullmatch(r"[a-z]+(_[a-z]+)+", operation_id), operation_id
+
+
+def test_schema_names_are_unique_without_renaming(openapi_document: dict[str, Any]) -> None:
+    """The gateway prefixes a schema two services define differently; none needs it."""
+    renamed = [
+        name for name in openapi_document["components"]["schemas"] if name.split("_")[0] in SERVICES
+    ]
+    assert renamed == [], f"give these models names of their own: {renamed}"
+
+
+@pytest.fixture(scope="module")
+def asyncapi_validator() -> Any:
+    schema = json.loads(ASYNCAPI_SCHEMA.read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def test_asyncapi_document_follows_the_asyncapi_3_schema(asyncapi_validator: Any) -> None:
+    document = json.loads(ASYNCAPI_DOC.read_text())
+    assert document["asyncapi"].startswith("3.0")
+    problems = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+        for e in asyncapi_validator.iter_errors(document)
+    ]
+    assert problems == []
+
+
+def test_the_asyncapi_schema_refuses_a_broken_document(asyncapi_validator: Any) -> None:
+    document = json.loads(ASYNCAPI_DOC.read_text())
+    channel = next(iter(document["channels"].values()))
+    channel["address"] = 5
+    assert list(asyncapi_validator.iter_errors(document))

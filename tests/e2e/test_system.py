@@ -28,6 +28,7 @@ from vfu_devrun.launcher import (
 from tests.e2e.conftest import running_system
 
 pytestmark = pytest.mark.e2e
+OPENAPI_DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 
 
 @pytest.fixture
@@ -91,6 +92,8 @@ def test_demo_data_and_docs_are_served(system: Launcher) -> None:
         assert "/api/v1/agreements/organisations" in spec["paths"]
         assert "/api/v1/placements/organisations/{organisation_id}" in spec["paths"]
         assert "/api/v1/supervisors/organisations/{organisation_id}" in spec["paths"]
+        # What the gateway serves is what docs/openapi.json holds (built offline).
+        assert spec == json.loads(OPENAPI_DOC.read_text())
         assert client.get("/docs").status_code == 200
         unauthenticated = httpx.get(
             f"{system.config.gateway_url}/api/v1/agreements/organisations/x"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from vfu_common.access import AccessMatrix, enforce_access_matrix, shared_access
 from vfu_common.audit.middleware import AuditMiddleware
@@ -126,6 +127,21 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def operation_id(service: str) -> Callable[[APIRoute], str]:
+    """OpenAPI operationIds: the service, then the handler's name (``placements_cancel_booking``).
+
+    FastAPI's default appends the path and method (``cancel_booking_api_v1_..._post``),
+    which changes whenever a path does and makes generated clients unreadable. The
+    service prefix keeps ids unique in the gateway's merged document even for handlers
+    every service shares (the audit log, the organisation projection).
+    """
+
+    def generate(route: APIRoute) -> str:
+        return f"{service}_{route.name}"
+
+    return generate
+
+
 def create_service_app(definition: ServiceDefinition, settings: BaseServiceSettings) -> FastAPI:
     """Build the FastAPI app of a service from its definition and settings."""
     configure_logging(settings.log_level, service=definition.name)
@@ -153,6 +169,7 @@ def create_service_app(definition: ServiceDefinition, settings: BaseServiceSetti
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,  # the gateway serves the one public /docs
+        generate_unique_id_function=operation_id(definition.name),
     )
     install_problem_handlers(app)
     app.include_router(health_router)

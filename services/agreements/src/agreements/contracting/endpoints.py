@@ -62,7 +62,7 @@ async def list_agreements(
     responses=problem_responses(401, 403, 422),
     summary="Which active agreement covers a placement",
 )
-async def coverage(
+async def read_coverage(
     db: DatabaseDep,
     principal: PrincipalDep,
     university_id: uuid.UUID,
@@ -114,7 +114,7 @@ async def read_agreement(
     responses=problem_responses(401, 403, 404),
     summary="Every version of the agreement",
 )
-async def agreement_history(
+async def read_agreement_history(
     agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep
 ) -> list[AgreementOut]:
     """All versions of the agreement's series, oldest first."""
@@ -129,7 +129,7 @@ async def agreement_history(
     responses=problem_responses(401, 403, 404, 409),
     summary="Send a draft for signature",
 )
-async def propose(
+async def propose_agreement(
     agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep
 ) -> AgreementOut:
     """draft → pending_signatures; emits ``proposed``."""
@@ -144,7 +144,9 @@ async def propose(
     responses=problem_responses(401, 403, 404, 409),
     summary="Sign for the caller's organisation",
 )
-async def sign(agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep) -> AgreementOut:
+async def sign_agreement(
+    agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep
+) -> AgreementOut:
     """The caller's organisation signs; the last signature activates it once valid_from came."""
     async with db.write() as session:
         agreement = await lifecycle.sign(session, agreement_id, principal=principal)
@@ -157,7 +159,7 @@ async def sign(agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep
     responses=problem_responses(401, 403, 404, 409),
     summary="Abandon an agreement before it is active",
 )
-async def abandon(
+async def abandon_agreement(
     agreement_id: uuid.UUID, db: DatabaseDep, principal: PrincipalDep
 ) -> AgreementOut:
     """draft or pending_signatures → abandoned; emits ``abandoned``."""
@@ -188,7 +190,7 @@ async def give_notice(
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Draft an amendment (a new version)",
 )
-async def amend(
+async def amend_agreement(
     agreement_id: uuid.UUID, body: AgreementAmend, db: DatabaseDep, principal: PrincipalDep
 ) -> AgreementOut:
     """A new draft version in the same series, superseding this one from ``effective_from``."""

@@ -9,7 +9,7 @@ from vfu_common.errors import ProblemError, problem_responses
 from vfu_common.principal import ROLES
 from vfu_common.web.deps import DatabaseDep, PrincipalDep, require_roles
 
-from placements.coverage.schemas import CoverageOut, CoverageParams
+from placements.coverage.schemas import CoverageParams, ProjectedCoverageOut
 from placements.coverage.service import find_coverage
 
 router = APIRouter(prefix="/api/v1/placements", tags=["agreement coverage"])
@@ -20,14 +20,14 @@ _ALLOWED_ROLES = sorted(ROLES - {"portal"})
 
 @router.get(
     "/agreement-coverage",
-    response_model=CoverageOut,
+    response_model=ProjectedCoverageOut,
     dependencies=[require_roles(*_ALLOWED_ROLES)],  # type: ignore[list-item]
     responses=problem_responses(401, 403, 422),
     summary="Which projected agreement covers a placement",
 )
 async def read_agreement_coverage(
     params: Annotated[CoverageParams, Query()], db: DatabaseDep, principal: PrincipalDep
-) -> CoverageOut:
+) -> ProjectedCoverageOut:
     """Decide coverage as the booking gate does, from this service's agreement projection.
 
     Compare with the agreements service's own answer: both apply the same rule to the
@@ -41,4 +41,4 @@ async def read_agreement_coverage(
         )
     async with db.read() as session:
         decision = await find_coverage(session, params.to_query())
-    return CoverageOut.from_decision(decision)
+    return ProjectedCoverageOut.from_decision(decision)

@@ -35,7 +35,7 @@ class CoverageParams(BaseModel):
         return CoverageQuery(**self.model_dump())
 
 
-class CoverageOut(BaseModel):
+class ProjectedCoverageOut(BaseModel):
     """The decision: the covering agreement version, or a stable refusal reason."""
 
     covered: bool
@@ -45,7 +45,7 @@ class CoverageOut(BaseModel):
     agreement_version_number: int | None = None
 
     @classmethod
-    def from_decision(cls, decision: CoverageDecision) -> CoverageOut:
+    def from_decision(cls, decision: CoverageDecision) -> ProjectedCoverageOut:
         """Flatten a rule decision for JSON."""
         agreement = decision.agreement
         return cls(

@@ -10,18 +10,18 @@ from vfu_common.errors import problem_responses
 from vfu_common.web.deps import DatabaseDep, PrincipalDep, require_roles
 
 from placements.imports import service
-from placements.imports.schemas import ImportReport
+from placements.imports.schemas import OfferImportReport
 
 router = APIRouter(prefix="/api/v1/placements", tags=["capacity offers"])
 
 
 @router.post(
     "/offers/import",
-    response_model=ImportReport,
+    response_model=OfferImportReport,
     dependencies=[require_roles("provider", "admin")],  # type: ignore[list-item]
     responses={
         **problem_responses(401, 403, 413, 422),
-        201: {"model": ImportReport, "description": "Every row stored"},
+        201: {"model": OfferImportReport, "description": "Every row stored"},
     },
     summary="Import offers from CSV or XLSX, all or nothing",
 )
@@ -32,7 +32,7 @@ async def import_offers(
     response: Response,
     dry_run: Annotated[bool, Query(description="Validate and report; store nothing")] = False,
     publish: Annotated[bool, Query(description="Publish the offers instead of drafts")] = False,
-) -> ImportReport:
+) -> OfferImportReport:
     """Validate every row like POST /offers. If all pass, store them in one transaction
     (201; with ``dry_run`` store nothing, 200); if any fails, store nothing and answer 422
     ``import_has_errors`` with the failing rows, each with field, code and message."""

@@ -16,7 +16,7 @@ class ImportFieldError(BaseModel):
     message: str
 
 
-class ImportRow(BaseModel):
+class OfferImportRow(BaseModel):
     """The outcome of one data row (row numbers are spreadsheet rows; the header is 1)."""
 
     row: int
@@ -25,10 +25,10 @@ class ImportRow(BaseModel):
     offer_id: uuid.UUID | None = None
 
 
-class ImportReport(BaseModel):
+class OfferImportReport(BaseModel):
     """What an import did: every row's outcome and the counts."""
 
-    rows: list[ImportRow]
+    rows: list[OfferImportRow]
     created: int = Field(description="Offers stored (0 on a dry run)")
     errors: int = Field(description="Rows with errors (0, or nothing would be stored)")
     dry_run: bool

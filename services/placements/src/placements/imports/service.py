@@ -22,7 +22,7 @@ from vfu_common.errors import ProblemError
 from vfu_common.principal import Principal
 from vfu_common.utc import utcnow
 
-from placements.imports.schemas import ImportFieldError, ImportReport, ImportRow
+from placements.imports.schemas import ImportFieldError, OfferImportReport, OfferImportRow
 from placements.offers.schemas import OfferCreate
 from placements.offers.service import new_offer_row, require_unit_for_offer, store_new_offers
 from placements.units import repository as units
@@ -144,9 +144,9 @@ def _check_unit(row: _Row, unit: Unit | None, principal: Principal) -> None:
         row.fail(row.unit_column, exc.code, exc.detail or exc.title)
 
 
-def _report_row(row: _Row, offer_id: uuid.UUID | None = None) -> ImportRow:
+def _report_row(row: _Row, offer_id: uuid.UUID | None = None) -> OfferImportRow:
     status = "error" if row.errors else "ok"
-    return ImportRow(row=row.number, status=status, errors=row.errors, offer_id=offer_id)
+    return OfferImportRow(row=row.number, status=status, errors=row.errors, offer_id=offer_id)
 
 
 async def import_offers(
@@ -156,7 +156,7 @@ async def import_offers(
     principal: Principal,
     dry_run: bool,
     publish: bool,
-) -> ImportReport:
+) -> OfferImportReport:
     """Validate every row of an offer file and, unless ``dry_run``, store them all.
 
     Raises:
@@ -186,7 +186,7 @@ async def import_offers(
     if dry_run:
         _log_outcome(principal, rows=len(rows), failed=0, created=0, dry_run=dry_run)
         report = [_report_row(row) for row in rows]
-        return ImportReport(rows=report, created=0, errors=0, dry_run=True, published=publish)
+        return OfferImportReport(rows=report, created=0, errors=0, dry_run=True, published=publish)
     now = utcnow()
     new_rows = [
         new_offer_row(row.offer, unit_rows[row.unit_id], publish=publish, now=now)
@@ -196,7 +196,7 @@ async def import_offers(
     await store_new_offers(session, new_rows)
     _log_outcome(principal, rows=len(rows), failed=0, created=len(new_rows), dry_run=dry_run)
     report = [_report_row(row, new.id) for row, new in zip(rows, new_rows, strict=True)]
-    return ImportReport(
+    return OfferImportReport(
         rows=report, created=len(new_rows), errors=0, dry_run=False, published=publish
     )
 

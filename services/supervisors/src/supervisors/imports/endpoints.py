@@ -11,7 +11,7 @@ from vfu_common.errors import problem_responses
 from vfu_common.web.deps import DatabaseDep, PrincipalDep
 
 from supervisors.imports import service
-from supervisors.imports.schemas import ImportMode, ImportReport
+from supervisors.imports.schemas import ImportMode, TrainingImportReport
 from supervisors.qualification.levels import RequiredLevelsDep
 
 router = APIRouter(prefix="/api/v1/supervisors", tags=["training records"])
@@ -35,10 +35,10 @@ _BODY = {
 
 @router.post(
     "/training-records/import",
-    response_model=ImportReport,
+    response_model=TrainingImportReport,
     responses={
         **problem_responses(401, 403, 409, 413, 415, 422, 503),
-        201: {"model": ImportReport, "description": "Every row stored (all_or_nothing)"},
+        201: {"model": TrainingImportReport, "description": "Every row stored (all_or_nothing)"},
     },
     openapi_extra=_BODY,
     summary="Report training records in bulk (CSV or JSON)",
@@ -56,7 +56,7 @@ async def import_records(
     issuer_id: Annotated[
         uuid.UUID | None, Query(description="Admins: whose course codes the rows use")
     ] = None,
-) -> ImportReport:
+) -> TrainingImportReport:
     """Rows name the course (``course_id`` or the caller's ``course_code``), the supervisor
     (``supervisor_id``, ``hsa_id``, or ``employer_id`` + ``employer_reference``), ``status``
     (default completed) and ``completed_on``; CSV is UTF-8 with ``,`` or ``;`` and a header

@@ -19,7 +19,7 @@ class ImportProblem(BaseModel):
     message: str
 
 
-class ImportRow(BaseModel):
+class TrainingImportRow(BaseModel):
     """The outcome of one row.
 
     Rows are spreadsheet rows for CSV (the header is 1) and 1-based positions in
@@ -37,10 +37,10 @@ class ImportRow(BaseModel):
     record_id: uuid.UUID | None = None
 
 
-class ImportReport(BaseModel):
+class TrainingImportReport(BaseModel):
     """What a bulk report did: every row's outcome and the counts."""
 
-    rows: list[ImportRow]
+    rows: list[TrainingImportRow]
     stored: int = Field(description="Records stored (0 on a dry run)")
     errors: int = Field(description="Rows with errors other than an unmatched supervisor")
     unmatched: int = Field(description="Rows whose supervisor no registered supervisor matches")

@@ -31,9 +31,9 @@ from supervisors.imports import errors
 from supervisors.imports.schemas import (
     ImportMode,
     ImportProblem,
-    ImportReport,
-    ImportRow,
     RowStatus,
+    TrainingImportReport,
+    TrainingImportRow,
 )
 from supervisors.qualification.levels import RequiredLevels
 from supervisors.training.matching import CourseRef, Lookup, MatchedReport, issuer_of_batch
@@ -124,9 +124,9 @@ class _Row:
         assert self.report is not None
         return CourseRef(self.report.course_id, self.report.course_code)
 
-    def out(self) -> ImportRow:
+    def out(self) -> TrainingImportRow:
         first = self.problems[0] if self.problems else None
-        return ImportRow(
+        return TrainingImportRow(
             row=self.number,
             status=self.status,
             code=first.code if first else None,
@@ -186,7 +186,7 @@ async def import_records(
     mode: ImportMode,
     dry_run: bool,
     issuer_id: uuid.UUID | None,
-) -> ImportReport:
+) -> TrainingImportReport:
     """Validate and match every row and store the valid ones as ``mode`` says.
 
     Raises:
@@ -229,7 +229,7 @@ async def import_records(
         )
         for row, view in zip(storable, views, strict=True):
             row.status, row.record_id = "stored", view.id
-    return ImportReport(
+    return TrainingImportReport(
         rows=[row.out() for row in work],
         stored=0 if dry_run else len(storable),
         errors=sum(row.status == "error" for row in work),
