@@ -8,8 +8,11 @@ ports in a temporary data directory (the launcher the end-to-end tests use), reg
 one organisation through the gateway, waits until the placements projection holds it,
 then loads ``GET /api/v1/placements/organisations/{id}`` (a 200 with one database read):
 
+* ``minimal`` a minimal FastAPI app (bench/minimal_read.py) running the same statement
+              on the same SQLite file with the same driver: the yardstick of what the
+              service's own machinery costs (``direct / minimal``, target >= 0.5);
 * ``direct``  the placements service itself, with an internal token minted here: the
-              baseline every ratio is taken against;
+              baseline every other ratio is taken against;
 * ``gateway`` the real gateway (aiohttp transport, authentication of an OAuth2 access
               token, or with ``--credential api-key`` a portal API key, an internal
               token minted per request, header hygiene, request-id middleware);
@@ -56,6 +59,7 @@ from vfu_common.principal import Principal
 DEFAULT_EXTRA_SITE = Path.home() / ".cache" / "vfu-bench" / "site"
 TRANSPORTS = ("httpx", "httpx-aiohttp", "aiohttp")
 TARGET_GATEWAY_RATIO = 0.5
+TARGET_SERVICE_RATIO = 0.5  # direct / minimal
 TARGET_ADDED_MS = 2.0
 
 Results = dict[int, dict[str, dict[str, Any]]]  # concurrency -> target -> loadgen result
@@ -184,6 +188,7 @@ def bench(launcher: Any, args: argparse.Namespace, concurrencies: list[int]) -> 
     results: Results = {}
     try:
         targets: list[dict[str, Any]] = [
+            start_minimal(children, launcher, path, body),
             {"name": "direct", "url": placements_url + path, "headers": {INTERNAL_HEADER: token}},
             {
                 "name": "gateway",
@@ -235,6 +240,33 @@ def bench(launcher: Any, args: argparse.Namespace, concurrencies: list[int]) -> 
     print(load_line())
     report(results, [t["name"] for t in targets], concurrencies, skipped)
     return 0
+
+
+def start_minimal(children: ChildProcesses, launcher: Any, path: str, body: Any) -> dict[str, Any]:
+    """The minimal FastAPI app on the placements database; it must answer what direct does."""
+    port = free_port()
+    database = launcher.config.data_dir / "placements.db"
+    children.start(
+        "minimal",
+        [
+            PYTHON,
+            str(BENCH_DIR / "minimal_read.py"),
+            "--database",
+            str(database),
+            "--port",
+            str(port),
+        ],
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http_ok(url + "/healthz", timeout=30)
+    except TimeoutError:
+        children.check_alive("minimal")
+        raise
+    status, answer = http_json("GET", url + path)
+    if status != 200 or answer != body:
+        raise RuntimeError(f"minimal answered {status}: {answer} (direct: {body})")
+    return {"name": "minimal", "url": url + path, "headers": {}}
 
 
 def start_forwarders(
@@ -351,6 +383,16 @@ def report(
             parts = ", ".join(f"{t[4:]} {res[t]['rps'] / base['rps']:.2f}" for t in fwd)
             print(f"  forwarder/direct by transport at {conns} connection(s): {parts}")
     print()
+    for conns in concurrencies:
+        ratio = results[conns]["direct"]["rps"] / results[conns]["minimal"]["rps"]
+        rounds = sorted(
+            1 / r if r else float("nan")
+            for r in round_ratios(results[conns]["minimal"], results[conns]["direct"])
+        )
+        print(
+            f"service/minimal (direct / minimal) at {conns} connection(s): {ratio:.2f} "
+            f"(rounds {rounds[0]:.2f}..{rounds[-1]:.2f}; target >= {TARGET_SERVICE_RATIO})"
+        )
     if 32 in concurrencies:
         ratio = results[32]["gateway"]["rps"] / results[32]["direct"]["rps"]
         print(f"gateway/direct at 32 connections: {ratio:.2f} (target >= {TARGET_GATEWAY_RATIO})")

@@ -18,7 +18,7 @@ from vfu_common.errors import (
     install_problem_handlers,
     send_problem,
 )
-from vfu_common.internal_token import InternalTokenSigner
+from vfu_common.internal_token import InternalTokenMinter, InternalTokenSigner
 from vfu_common.logging import configure_logging, current_request_id
 from vfu_common.principal import Principal
 from vfu_common.web.middleware import RequestContextMiddleware, header
@@ -45,6 +45,7 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signer = InternalTokenSigner(settings.private_key_pem())
+        self.tokens = InternalTokenMinter(self.signer)
         # A small pool: the gateway reads its store only on token requests, API key cache
         # misses and the periodic key reload, never per proxied token-bearing request.
         self.db = Database(settings.database_url, pool_size=4)
@@ -119,7 +120,7 @@ class Gateway:
             scope,
             receive,
             send,
-            internal_token=self.signer.mint(principal),
+            internal_token=self.tokens.token_for(principal),
             request_id=request_id,
             retry_after=self.settings.retry_after_seconds,
             max_body_bytes=self.settings.max_body_bytes,

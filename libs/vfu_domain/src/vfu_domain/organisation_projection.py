@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import Column, Integer, String, Table, Uuid, select
+from sqlalchemy import Column, Integer, String, Table, Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.db import UtcDateTime, new_metadata, upsert_if_newer
 from vfu_common.errors import ProblemError, problem_responses
@@ -90,18 +90,16 @@ class ProjectedOrganisation(BaseModel):
     version: int
 
 
-async def get_projected(session: AsyncSession, organisation_id: uuid.UUID) -> ProjectedOrganisation:
-    """One projected organisation, or a 404 problem."""
-    row = (
-        await session.execute(select(organisations).where(organisations.c.id == organisation_id))
-    ).one_or_none()
-    if row is None:
-        raise ProblemError(
-            404,
-            "organisation_not_found",
-            "Organisation not found",
-            f"No organisation {organisation_id} is known to this service yet.",
-        )
+def _not_found(organisation_id: uuid.UUID) -> ProblemError:
+    return ProblemError(
+        404,
+        "organisation_not_found",
+        "Organisation not found",
+        f"No organisation {organisation_id} is known to this service yet.",
+    )
+
+
+def _projected(row: Any) -> ProjectedOrganisation:
     return ProjectedOrganisation(
         id=row.id,
         organisation_number=row.organisation_number,
@@ -110,6 +108,18 @@ async def get_projected(session: AsyncSession, organisation_id: uuid.UUID) -> Pr
         municipality_code=row.municipality_code,
         version=row.aggregate_version,
     )
+
+
+# Built once: the read endpoint binds only the id.
+_BY_ID = select(organisations).where(organisations.c.id == bindparam("organisation_id"))
+
+
+async def get_projected(session: AsyncSession, organisation_id: uuid.UUID) -> ProjectedOrganisation:
+    """One projected organisation, or a 404 problem."""
+    row = (await session.execute(_BY_ID, {"organisation_id": organisation_id})).one_or_none()
+    if row is None:
+        raise _not_found(organisation_id)
+    return _projected(row)
 
 
 def projection_router(service: str) -> APIRouter:
@@ -125,7 +135,10 @@ def projection_router(service: str) -> APIRouter:
     async def read_organisation(
         organisation_id: uuid.UUID, db: DatabaseDep, _principal: PrincipalDep
     ) -> ProjectedOrganisation:
-        async with db.read() as session:
-            return await get_projected(session, organisation_id)
+        # One statement in autocommit (one hop to the database), not an ORM session.
+        rows = await db.fetch_all(_BY_ID, {"organisation_id": organisation_id})
+        if not rows:
+            raise _not_found(organisation_id)
+        return _projected(rows[0])
 
     return router
