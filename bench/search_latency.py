@@ -54,7 +54,6 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import search_data
 from _support import (
     PYTHON,
     ChildProcesses,
@@ -67,11 +66,11 @@ from _support import (
     print_table,
     wait_http_ok,
 )
-from placements.search.geo import circle
 from sqlalchemy.ext.asyncio import create_async_engine
 from vfu_common.internal_token import INTERNAL_HEADER
 from vfu_common.migrations import upgrade
 from vfu_devrun.processes import NatsServer
+from vfu_testing import search_data
 from vfu_testing.tokens import mint_internal_token, test_keypair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,6 +198,40 @@ _HAVERSINE = (
 )
 
 
+@dataclass(frozen=True)
+class _Circle:
+    lat: float
+    lon: float
+    cos_lat: float
+    h_max: float
+    min_lat: float
+    max_lat: float
+    min_lon: float | None
+    max_lon: float | None
+
+
+def _circle(lat: float, lon: float, radius_km: float) -> _Circle:
+    """A bounding box that holds the circle (the haversine bound decides membership).
+
+    Written the plain way: a degree of latitude is the same everywhere, one of longitude
+    shrinks with cos(latitude); near the poles the box gives up on longitude.
+    """
+    angular = radius_km / 6371.0088
+    lat_span = math.degrees(angular)
+    cos_lat = math.cos(math.radians(lat))
+    lon_span = math.degrees(angular) / cos_lat * 1.01 if cos_lat > 0.05 else None
+    return _Circle(
+        lat=lat,
+        lon=lon,
+        cos_lat=cos_lat,
+        h_max=math.sin(angular / 2) ** 2,
+        min_lat=lat - lat_span,
+        max_lat=lat + lat_span,
+        min_lon=None if lon_span is None else lon - lon_span,
+        max_lon=None if lon_span is None else lon + lon_span,
+    )
+
+
 @dataclass
 class HandQuery:
     """SQL text with ``:name`` parameters, and their values."""
@@ -243,7 +276,7 @@ def hand_written(
         where.append("o.visibility = 'all'")
     key, direction = "o.start_date", "ASC"
     if "near_lat" in p:
-        c = circle(p["near_lat"], p["near_lon"], p["within_km"])
+        c = _circle(p["near_lat"], p["near_lon"], p["within_km"])
         where += [
             "o.latitude BETWEEN :min_lat AND :max_lat",
             "o.longitude BETWEEN :min_lon AND :max_lon",

@@ -259,3 +259,29 @@ def test_the_migration_check_tells_frozen_from_live(
     path = tmp_path / "0001_x.py"
     path.write_text(source + "\n")
     assert (not list(migration_imports(path))) is allowed
+
+
+# What a benchmark may import from the project: it starts the system and talks HTTP and
+# NATS, or uses the libraries and the test-support package; never a service's inside.
+BENCH_ALLOWED = {"vfu_common", "vfu_domain", "vfu_devrun", "vfu_testing"}
+PROJECT_PACKAGES = set(SOURCE_ROOTS)
+
+
+def bench_imports_of_internals(bench_dir: Path) -> list[str]:
+    found = []
+    for path in sorted(bench_dir.glob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for line, name in imported_names(tree, path.stem, False):
+            top = name.split(".")[0]
+            if top in PROJECT_PACKAGES and top not in BENCH_ALLOWED:
+                found.append(f"{path.name}:{line} imports {name}")
+    return found
+
+
+def test_benchmarks_use_the_public_surface_only() -> None:
+    assert bench_imports_of_internals(ROOT / "bench") == []
+
+
+def test_the_bench_check_finds_an_import_of_a_service(tmp_path: Path) -> None:
+    (tmp_path / "b.py").write_text("def f():\n    from placements.offers import models\n")
+    assert bench_imports_of_internals(tmp_path) == ["b.py:2 imports placements.offers.models"]

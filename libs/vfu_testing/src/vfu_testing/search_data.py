@@ -1,12 +1,13 @@
 """Synthetic placements data for the search benchmark, written into a migrated database.
 
-Not a test module and not part of any package; ``bench/search_latency.py`` imports it by
-name. The spread aims at what the portal search will meet: units in every municipality
-(the big cities weighted up), providers that are regions, municipalities and private
-companies, every care setting, six terms, a dozen programmes, places 1-8 of which some
-are held or confirmed (about one offer in six full), a fifth visible to partners only,
-and some drafts, closed and withdrawn offers besides the published ones. Everything is
-drawn from one seeded random generator, so a seed gives the same database every time.
+Written straight into the placements service's tables, so it lives in the test-support
+package; ``bench/search_latency.py`` uses it. The spread aims at what the portal search
+will meet: units in every municipality (the big cities weighted up), providers that are
+regions, municipalities and private companies, every care setting, six terms, a dozen
+programmes, places 1-8 of which some are held or confirmed (about one offer in six
+full), a fifth visible to partners only, and some drafts, closed and withdrawn offers
+besides the published ones. Everything is drawn from one seeded random generator, so a
+seed gives the same database every time.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _providers(rng: random.Random) -> tuple[dict[str, uuid.UUID], dict[str, uuid.UUID], list]:
+def _providers(
+    rng: random.Random,
+) -> tuple[dict[str, uuid.UUID], dict[str, uuid.UUID], list[uuid.UUID]]:
     regions = {county.lan_code: _uuid(rng) for county in counties()}
     towns = {code: _uuid(rng) for code in municipalities()}
     private = [_uuid(rng) for _ in range(30)]
@@ -105,7 +108,7 @@ def _organisation_rows(
     regions: dict[str, uuid.UUID], towns: dict[str, uuid.UUID], private: list[uuid.UUID]
 ) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
-    rows = []
+    rows: list[tuple[uuid.UUID, str, str, str | None, int]] = []
     for n, county in enumerate(counties()):
         rows.append((regions[county.lan_code], county.region_name, "region", None, n))
     for n, (code, town) in enumerate(municipalities().items()):
@@ -290,7 +293,7 @@ async def generate(
     engine: AsyncEngine, *, published: int, others: int, units: int, seed: int = 4
 ) -> Generated:
     """Fill a migrated placements database (its tables must be empty)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible from the seed
     regions, towns, private = _providers(rng)
     await _insert_batches(engine, organisations, _organisation_rows(regions, towns, private))
     agreement_rows, party_rows = _agreement_rows(regions)
