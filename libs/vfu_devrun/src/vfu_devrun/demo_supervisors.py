@@ -109,8 +109,8 @@ DEMO_SUPERVISORS = (
         (("uu-7.5", "verified"),),
         max_students=2,
     ),
-    # not qualified: only the introduction (below the default "basic"); the README's
-    # walk-through reports a basic completion for this one
+    # not qualified: only the introduction (below the default "basic"); the API
+    # walkthrough (docs/) reports a basic completion for this one
     DemoSupervisor(
         "3",
         REGION_UPPSALA,
