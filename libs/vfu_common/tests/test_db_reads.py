@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, Uuid, event, insert, select, text
+from sqlalchemy import bindparam as sa_bindparam
 from vfu_common.db import Database, default_read_concurrency
 
 metadata = MetaData()
@@ -128,3 +129,37 @@ async def test_at_most_read_concurrency_statements_run_at_once(db: Database) -> 
 
 def test_the_default_concurrency_is_the_cpu_count_and_at_least_two() -> None:
     assert default_read_concurrency() >= 2
+
+
+async def test_fetch_row_finds_one_row_by_key_and_sees_every_commit(db: Database) -> None:
+    by_id = select(things).where(things.c.id == sa_bindparam("id"))
+    missing = await db.fetch_row(by_id, {"id": uuid.uuid4()})
+    assert missing is None
+    first = await add_thing(db, "first", 1)
+    row = await db.fetch_row(by_id, {"id": first})
+    assert row is not None
+    assert (row.id, row.name, row.size) == (first, "first", 1)
+    async with db.write() as session:
+        await session.execute(things.update().where(things.c.id == first).values(size=5))
+    row = await db.fetch_row(by_id, {"id": first})
+    assert row is not None
+    assert row.size == 5, "autocommit: no snapshot is held between reads"
+
+
+async def test_fetch_row_on_a_sqlite_file_runs_on_the_loop_thread(
+    db: Database, database_url: str
+) -> None:
+    """The key lookup does not hop to a thread there (elsewhere it is fetch_all's path)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the inline path is SQLite's")
+    threads: list[str] = []
+
+    def seen(*_: Any) -> None:
+        threads.append(threading.current_thread().name)
+
+    for engine in db.sync_engines():
+        event.listen(engine, "before_cursor_execute", seen)
+    await db.fetch_row(
+        select(things).where(things.c.id == sa_bindparam("id")), {"id": uuid.uuid4()}
+    )
+    assert threads == [threading.current_thread().name]

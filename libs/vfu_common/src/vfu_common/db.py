@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -290,11 +290,28 @@ class Database:
             result = await connection.execute(statement, values)
             return result.all()
 
+    async def fetch_row(
+        self, statement: Executable, values: Mapping[str, Any] | None = None
+    ) -> Row[Any] | None:
+        """Run one statement that reads at most one row by a key; that row or None.
+
+        For primary-key and unique-key reads. On a SQLite file it runs on the event
+        loop's own thread: a B-tree lookup on cached pages takes tens of microseconds,
+        less than handing it to a read thread and waking the loop again, and under
+        concurrent load those hand-overs queue for the GIL (ADR 23). WAL readers never
+        wait for a writer, so it cannot stall the loop on a lock. Anything that scans
+        belongs in ``fetch_all``. Elsewhere it is ``fetch_all``'s first row.
+        """
+        if self._threaded_reads is not None:
+            return self._threaded_reads.fetch_row_inline(statement, values)
+        rows = await self.fetch_all(statement, values)
+        return rows[0] if rows else None
+
     def sync_engines(self) -> list[Engine]:
         """Every engine's synchronous core, for event listeners (tests, instrumentation)."""
         engines = [self.write_engine.sync_engine, self.read_engine.sync_engine]
         if self._threaded_reads is not None:
-            engines.append(self._threaded_reads.engine)
+            engines += [self._threaded_reads.engine, self._threaded_reads.inline_engine]
         return engines
 
     async def ping(self) -> None:
@@ -328,6 +345,21 @@ class _ThreadedSqliteReads:
         )
         event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqlite-read")
+        # One connection for key lookups on the event loop's thread (fetch_row): only
+        # that thread uses it, and a synchronous call never interleaves with another.
+        self.inline_engine: Engine = create_engine(
+            make_url(url).set(drivername="sqlite"),
+            poolclass=StaticPool,
+            skip_autocommit_rollback=True,
+            connect_args={"check_same_thread": False},
+        )
+        event.listen(self.inline_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+
+    def fetch_row_inline(
+        self, statement: Executable, values: Mapping[str, Any] | None
+    ) -> Row[Any] | None:
+        with self.inline_engine.connect() as connection:
+            return connection.execute(statement, values).first()
 
     def _run(self, statement: Executable, values: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
         with self.engine.connect() as connection:
@@ -342,6 +374,7 @@ class _ThreadedSqliteReads:
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.engine.dispose()
+        self.inline_engine.dispose()
 
 
 def _insert_of(dialect_name: str, table: Table) -> Any:

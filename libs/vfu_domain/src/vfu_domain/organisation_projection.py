@@ -135,10 +135,10 @@ def projection_router(service: str) -> APIRouter:
     async def read_organisation(
         organisation_id: uuid.UUID, db: DatabaseDep, _principal: PrincipalDep
     ) -> ProjectedOrganisation:
-        # One statement in autocommit (one hop to the database), not an ORM session.
-        rows = await db.fetch_all(_BY_ID, {"organisation_id": organisation_id})
-        if not rows:
+        # One key lookup in autocommit, not an ORM session (Database.fetch_row).
+        row = await db.fetch_row(_BY_ID, {"organisation_id": organisation_id})
+        if row is None:
             raise _not_found(organisation_id)
-        return _projected(rows[0])
+        return _projected(row)
 
     return router
