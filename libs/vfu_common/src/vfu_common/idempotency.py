@@ -61,16 +61,6 @@ def _columns() -> list[Any]:
 idempotency_keys = Table(TABLE, metadata, *_columns())
 
 
-def create_idempotency_table(op: Any) -> None:
-    """Create the table from a service's migration."""
-    op.create_table(TABLE, *_columns())
-
-
-def drop_idempotency_table(op: Any) -> None:
-    """Drop the table (downgrade)."""
-    op.drop_table(TABLE)
-
-
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(

@@ -43,11 +43,6 @@ def _columns() -> list[Any]:
 organisations = Table("organisation_projection", metadata, *_columns())
 
 
-def create_organisation_projection(op: Any) -> None:
-    """Create the projection table from a service's migration."""
-    op.create_table("organisation_projection", *_columns())
-
-
 async def on_organisation_registered(
     session: AsyncSession, envelope: Envelope, payload: OrganisationRegisteredV1
 ) -> None:

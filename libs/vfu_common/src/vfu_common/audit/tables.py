@@ -1,9 +1,10 @@
 """The ``audit_log`` table, and the triggers that make it append-only in the database.
 
-Columns are built by a factory so a service's migration creates exactly this table
-(``create_audit_table``) while runtime code uses the ``Table`` here. Append-only is
-enforced by the database, not only by the code that never updates: a bug, a hand-typed
-``DELETE`` or a compromised service cannot quietly rewrite what happened.
+Each service's migrations hold their own DDL for this table and its triggers; the
+``Table`` here is what runtime code queries, and ``append_only_ddl`` installs the same
+triggers on a database built from the metadata (tests). Append-only is enforced by the
+database, not only by the code that never updates: a bug, a hand-typed ``DELETE`` or a
+compromised service cannot quietly rewrite what happened.
 """
 
 from __future__ import annotations
@@ -83,34 +84,3 @@ def append_only_ddl(dialect: str) -> list[str]:
         f"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON {TABLE} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}()",
     ]
-
-
-def drop_append_only_ddl(dialect: str) -> list[str]:
-    """Reverse of ``append_only_ddl`` (run before the table is dropped)."""
-    if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {trigger}" for trigger in _TRIGGERS]
-    return [
-        *(
-            f"DROP TRIGGER IF EXISTS {trigger} ON {TABLE}"
-            for trigger in (*_TRIGGERS, "audit_log_no_truncate")
-        ),
-        f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}()",
-    ]
-
-
-def create_audit_table(op: Any) -> None:
-    """Create audit_log, its indexes and its append-only triggers from a migration."""
-    op.create_table(TABLE, *_columns())
-    for name, columns in _INDEXES.items():
-        op.create_index(name, TABLE, list(columns))
-    for statement in append_only_ddl(op.get_bind().dialect.name):
-        op.execute(statement)
-
-
-def drop_audit_table(op: Any) -> None:
-    """Reverse of ``create_audit_table``."""
-    for statement in drop_append_only_ddl(op.get_bind().dialect.name):
-        op.execute(statement)
-    for name in _INDEXES:
-        op.drop_index(name, table_name=TABLE)
-    op.drop_table(TABLE)

@@ -1,7 +1,7 @@
 """Tables every service database has for messaging.
 
-Columns are built by factories so a service's first migration can create exactly these
-tables (``create_messaging_tables``) while runtime code queries the ``Table`` objects here.
+Each service's first migration holds its own DDL for these tables; the ``Table`` objects
+here are what runtime code queries.
 """
 
 from __future__ import annotations
@@ -67,24 +67,3 @@ Index(
     sqlite_where=outbox.c.published_at.is_(None),
     postgresql_where=outbox.c.published_at.is_(None),
 )
-
-
-def create_messaging_tables(op: Any) -> None:
-    """Create outbox, inbox and leases from a service's Alembic migration."""
-    op.create_table("outbox", *_outbox_columns())
-    op.create_table("inbox", *_inbox_columns())
-    op.create_table("leases", *_lease_columns())
-    op.create_index(
-        _UNPUBLISHED_INDEX,
-        "outbox",
-        ["seq"],
-        sqlite_where=outbox.c.published_at.is_(None),
-        postgresql_where=outbox.c.published_at.is_(None),
-    )
-
-
-def drop_messaging_tables(op: Any) -> None:
-    """Reverse of ``create_messaging_tables``."""
-    op.drop_index(_UNPUBLISHED_INDEX, table_name="outbox")
-    for name in ("leases", "inbox", "outbox"):
-        op.drop_table(name)

@@ -108,7 +108,7 @@ def _columns() -> list[Any]:
 
 
 def _later_columns() -> list[Any]:
-    """Columns added after migration 0004 (so 0004 keeps creating exactly its table)."""
+    """Columns added after migration 0004 (by migration 0005)."""
     return [
         # The university's note to the provider (practical details, not personal data).
         Column("note", String(NOTE_LENGTH), nullable=True),
@@ -164,33 +164,3 @@ class Booking:
     created_at: datetime
     updated_at: datetime
     note: str | None
-
-
-def create_bookings_tables(op: Any) -> None:
-    """Create the tables from the migration."""
-    op.create_table(TABLE, *_columns())
-    for name, cols in _INDEXES.items():
-        op.create_index(name, TABLE, list(cols))
-    op.create_table(STUDENTS_TABLE, *_student_columns())
-
-
-def add_booking_note_and_lookups(op: Any) -> None:
-    """Migration 0005: the note column and the lifecycle and agreement-watch indexes."""
-    for column in _later_columns():
-        op.add_column(TABLE, column)
-    for name, cols in _LATER_INDEXES.items():
-        op.create_index(name, TABLE, list(cols))
-
-
-def drop_booking_note_and_lookups(op: Any) -> None:
-    """Undo migration 0005."""
-    for name in _LATER_INDEXES:
-        op.drop_index(name, table_name=TABLE)
-    for column in _later_columns():
-        op.drop_column(TABLE, column.name)
-
-
-def drop_bookings_tables(op: Any) -> None:
-    """Drop the tables (children first)."""
-    op.drop_table(STUDENTS_TABLE)
-    op.drop_table(TABLE)

@@ -64,7 +64,6 @@ _INDEXES: Final = {
 # draft may also be withdrawn without ever being published, so migration 0006 lets a
 # withdrawn offer have no published_at.
 _PUBLISHED_AT_SET: Final = "published_at_set"
-_PUBLISHED_AT_RULE_0004: Final = "status = 'draft' OR published_at IS NOT NULL"
 PUBLISHED_AT_RULE: Final = "status IN ('draft', 'withdrawn') OR published_at IS NOT NULL"
 
 
@@ -167,37 +166,3 @@ class Offer:
     def free_places(self) -> int:
         """Places neither held by a request nor confirmed."""
         return self.places - self.held_places - self.confirmed_places
-
-
-def create_offers_table(op: Any) -> None:
-    """Create the table as migration 0004 did."""
-    op.create_table(TABLE, *_columns(_PUBLISHED_AT_RULE_0004))
-    for name, cols in _INDEXES.items():
-        op.create_index(name, TABLE, list(cols))
-
-
-def _replace_published_at_rule(op: Any, rule: str) -> None:
-    name = f"ck_capacity_offers_{_PUBLISHED_AT_SET}"
-    # Batch mode: SQLite cannot alter a CHECK, so Alembic copies the table there.
-    with op.batch_alter_table(TABLE) as batch:
-        batch.drop_constraint(conv(name), type_="check")
-        batch.create_check_constraint(conv(name), rule)
-
-
-def allow_withdrawn_drafts(op: Any) -> None:
-    """Migration 0006: a withdrawn offer need not have been published."""
-    _replace_published_at_rule(op, PUBLISHED_AT_RULE)
-
-
-def disallow_withdrawn_drafts(op: Any) -> None:
-    """Undo migration 0006; withdrawn drafts get their withdrawal time as published_at."""
-    op.execute(
-        "UPDATE capacity_offers SET published_at = updated_at "
-        "WHERE status = 'withdrawn' AND published_at IS NULL"
-    )
-    _replace_published_at_rule(op, _PUBLISHED_AT_RULE_0004)
-
-
-def drop_offers_table(op: Any) -> None:
-    """Drop the table (downgrade)."""
-    op.drop_table(TABLE)

@@ -91,20 +91,6 @@ agreement_parties = Table(PARTIES_TABLE, metadata, *_party_columns())
 Index(_PARTIES_BY_ORGANISATION, *(agreement_parties.c[name] for name in _PARTIES_INDEX_COLUMNS))
 
 
-def create_agreement_projection(op: Any) -> None:
-    """Create the projection tables from the placements service's migration."""
-    op.create_table(AGREEMENTS_TABLE, *_agreement_columns())
-    op.create_table(PARTIES_TABLE, *_party_columns())
-    op.create_index(_PARTIES_BY_ORGANISATION, PARTIES_TABLE, list(_PARTIES_INDEX_COLUMNS))
-
-
-def drop_agreement_projection(op: Any) -> None:
-    """Drop the projection tables (children first)."""
-    op.drop_index(_PARTIES_BY_ORGANISATION, table_name=PARTIES_TABLE)
-    op.drop_table(PARTIES_TABLE)
-    op.drop_table(AGREEMENTS_TABLE)
-
-
 def terms_of(payload: AgreementTermsV1) -> AgreementTermsV1:
     """The terms an event carries, without its event-specific fields (signer, days left)."""
     return AgreementTermsV1.model_validate(payload.model_dump(include=set(_TERMS_FIELDS)))

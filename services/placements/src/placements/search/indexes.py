@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from sqlalchemy import Index, text
 
-from placements.offers.models import TABLE, capacity_offers
+from placements.offers.models import capacity_offers
 
 SEARCH_INDEXES: Final = {
     "ix_capacity_offers_search_start": ("status", "start_date", "id"),
@@ -83,40 +83,6 @@ def _column(name: str) -> Any:
     return text(name) if name == FREE_PLACES else capacity_offers.c[name]
 
 
-def _migration_column(name: str) -> Any:
-    return text(name) if name == FREE_PLACES else name
-
-
-# Declared on the table too, so the models and the migrations describe the same schema.
+# Declared on the table, so the models describe the schema migrations 0007 and 0009 create.
 for _name, _columns in (SEARCH_INDEXES | SEARCH_INDEXES_0009).items():
     Index(_name, *(_column(column) for column in _columns))
-
-
-def _create(op: Any, indexes: dict[str, tuple[str, ...]]) -> None:
-    for name, columns in indexes.items():
-        op.create_index(name, TABLE, [_migration_column(column) for column in columns])
-
-
-def _drop(op: Any, indexes: dict[str, tuple[str, ...]]) -> None:
-    for name in indexes:
-        op.drop_index(name, table_name=TABLE)
-
-
-def create_search_indexes(op: Any) -> None:
-    """Create migration 0007's indexes."""
-    _create(op, SEARCH_INDEXES)
-
-
-def drop_search_indexes(op: Any) -> None:
-    """Drop migration 0007's indexes (downgrade)."""
-    _drop(op, SEARCH_INDEXES)
-
-
-def create_search_indexes_0009(op: Any) -> None:
-    """Create migration 0009's indexes."""
-    _create(op, SEARCH_INDEXES_0009)
-
-
-def drop_search_indexes_0009(op: Any) -> None:
-    """Drop migration 0009's indexes (downgrade)."""
-    _drop(op, SEARCH_INDEXES_0009)

@@ -199,27 +199,3 @@ Index(
     sqlite_where=_ACTIVE,
     postgresql_where=_ACTIVE,
 )
-
-
-def create_supervision_tables(op: Any) -> None:
-    """Create the tables from migration 0008."""
-    op.create_table(PROJECTION_TABLE, *_projection_columns())
-    op.create_table(PROJECTION_UNITS_TABLE, *_projection_unit_columns())
-    op.create_table(ASSIGNMENTS_TABLE, *_assignment_columns())
-    for name, cols in _INDEXES.items():
-        op.create_index(name, ASSIGNMENTS_TABLE, list(cols))
-    op.create_index(
-        ONE_ACTIVE_INDEX,
-        ASSIGNMENTS_TABLE,
-        ["supervisor_id", "booking_id"],
-        unique=True,
-        sqlite_where=text(_ACTIVE_SQL),
-        postgresql_where=text(_ACTIVE_SQL),
-    )
-
-
-def drop_supervision_tables(op: Any) -> None:
-    """Drop the tables (children first)."""
-    op.drop_table(ASSIGNMENTS_TABLE)
-    op.drop_table(PROJECTION_UNITS_TABLE)
-    op.drop_table(PROJECTION_TABLE)

@@ -1,6 +1,6 @@
 """The ``care_units`` table.
 
-Columns come from a factory so the migration creates exactly the table runtime code uses.
+The migrations hold their own DDL; the ``Table`` here is what runtime code queries.
 County and healthcare region are derived from the municipality when a unit is written and
 stored, because the portal search filters on them (Halland's healthcare region depends
 on the municipality, never on the county).
@@ -103,15 +103,3 @@ class Unit:
 
 for _name, _cols in _INDEXES.items():
     Index(_name, *(care_units.c[c] for c in _cols))
-
-
-def create_units_table(op: Any) -> None:
-    """Create the table from the migration."""
-    op.create_table(TABLE, *_columns())
-    for name, cols in _INDEXES.items():
-        op.create_index(name, TABLE, list(cols))
-
-
-def drop_units_table(op: Any) -> None:
-    """Drop the table (downgrade)."""
-    op.drop_table(TABLE)

@@ -99,20 +99,6 @@ Index(
 )
 
 
-def create_agreement_requirement_projection(op: Any) -> None:
-    """Create the tables from the migration."""
-    op.create_table(TABLE, *_agreement_columns())
-    op.create_table(PROVIDERS_TABLE, *_provider_columns())
-    op.create_index(_PROVIDERS_BY_PROVIDER, PROVIDERS_TABLE, ["provider_id", "agreement_id"])
-
-
-def drop_agreement_requirement_projection(op: Any) -> None:
-    """Drop the tables (children first)."""
-    op.drop_index(_PROVIDERS_BY_PROVIDER, table_name=PROVIDERS_TABLE)
-    op.drop_table(PROVIDERS_TABLE)
-    op.drop_table(TABLE)
-
-
 async def on_agreement_event(
     session: AsyncSession, envelope: Envelope, payload: AgreementTermsV1
 ) -> None:

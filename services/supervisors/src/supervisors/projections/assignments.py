@@ -92,20 +92,6 @@ for _name, _cols in _INDEXES.items():
     Index(_name, *(supervisor_assignments.c[c] for c in _cols))
 
 
-def create_assignment_projection(op: Any) -> None:
-    """Create the table from the migration."""
-    op.create_table(TABLE, *_columns())
-    for name, cols in _INDEXES.items():
-        op.create_index(name, TABLE, list(cols))
-
-
-def drop_assignment_projection(op: Any) -> None:
-    """Drop the table (downgrade)."""
-    for name in _INDEXES:
-        op.drop_index(name, table_name=TABLE)
-    op.drop_table(TABLE)
-
-
 # --- handlers ------------------------------------------------------------------------------
 
 

@@ -56,18 +56,6 @@ offer_projection = Table(TABLE, metadata, *_columns())
 Index(_BY_PROVIDER, *(offer_projection.c[name] for name in _INDEX_COLUMNS))
 
 
-def create_offer_projection(op: Any) -> None:
-    """Create the table from the migration."""
-    op.create_table(TABLE, *_columns())
-    op.create_index(_BY_PROVIDER, TABLE, list(_INDEX_COLUMNS))
-
-
-def drop_offer_projection(op: Any) -> None:
-    """Drop the table (downgrade)."""
-    op.drop_index(_BY_PROVIDER, table_name=TABLE)
-    op.drop_table(TABLE)
-
-
 async def on_offer_event(session: AsyncSession, envelope: Envelope, payload: OfferV1) -> None:
     """Store the offer's state the event carries, if its aggregate version is newer."""
     await upsert_if_newer(

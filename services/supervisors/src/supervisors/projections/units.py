@@ -42,18 +42,6 @@ unit_projection = Table(TABLE, metadata, *_columns())
 Index(_BY_PROVIDER, unit_projection.c.provider_id, unit_projection.c.unit_id)
 
 
-def create_unit_projection(op: Any) -> None:
-    """Create the table from the migration."""
-    op.create_table(TABLE, *_columns())
-    op.create_index(_BY_PROVIDER, TABLE, ["provider_id", "unit_id"])
-
-
-def drop_unit_projection(op: Any) -> None:
-    """Drop the table (downgrade)."""
-    op.drop_index(_BY_PROVIDER, table_name=TABLE)
-    op.drop_table(TABLE)
-
-
 async def on_unit_event(session: AsyncSession, envelope: Envelope, payload: UnitV1) -> None:
     """Store the unit's state the event carries, if its aggregate version is newer."""
     await upsert_if_newer(

@@ -134,17 +134,3 @@ class Supervisor:
     version: int
     created_at: datetime
     updated_at: datetime
-
-
-def create_registry_tables(op: Any) -> None:
-    """Create the tables from the migration."""
-    op.create_table(TABLE, *_supervisor_columns())
-    op.create_table(UNITS_TABLE, *_unit_columns())
-    for name, (table, cols) in _INDEXES.items():
-        op.create_index(name, table, list(cols))
-
-
-def drop_registry_tables(op: Any) -> None:
-    """Drop the tables (downgrade)."""
-    op.drop_table(UNITS_TABLE)
-    op.drop_table(TABLE)

@@ -153,17 +153,3 @@ class TrainingRecord:
     version: int
     created_at: datetime
     updated_at: datetime
-
-
-def create_training_tables(op: Any) -> None:
-    """Create the tables from the migration."""
-    op.create_table(COURSES_TABLE, *_course_columns())
-    op.create_table(RECORDS_TABLE, *_record_columns())
-    for name, (table, cols) in _INDEXES.items():
-        op.create_index(name, table, list(cols))
-
-
-def drop_training_tables(op: Any) -> None:
-    """Drop the tables (downgrade)."""
-    op.drop_table(RECORDS_TABLE)
-    op.drop_table(COURSES_TABLE)
