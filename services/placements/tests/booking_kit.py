@@ -7,10 +7,8 @@ bookings feature alone.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
-from datetime import date
 from typing import Any
 
 import httpx
@@ -21,14 +19,12 @@ from sqlalchemy import func, insert, select
 from vfu_common.db import Database
 from vfu_common.events.envelope import Envelope
 from vfu_common.messaging.tables import outbox
-from vfu_common.utc import utcnow
-from vfu_common.uuid7 import new_id
-from vfu_domain.reference import municipalities
+from vfu_testing.placements_rows import END as END  # re-exported: the kit offers' dates
+from vfu_testing.placements_rows import START as START
+from vfu_testing.placements_rows import offer_row, unit_row
 
 from services.placements.tests.conftest import REGION_ID, Actor, RunningService
 
-START = date(2027, 9, 6)  # a Monday
-END = date(2027, 10, 29)  # a Friday, eight ISO weeks later
 BOOKINGS = "/bookings"
 
 
@@ -36,26 +32,7 @@ async def insert_unit(
     db: Database, *, provider_id: uuid.UUID = REGION_ID, municipality_code: str = "0380"
 ) -> dict[str, Any]:
     """A care unit of ``provider_id``; location derived from the municipality."""
-    municipality = municipalities()[municipality_code]
-    now = utcnow()
-    row = {
-        "id": new_id(),
-        "provider_id": provider_id,
-        "name": "Avdelning 7",
-        "hsa_id": None,
-        "municipality_code": municipality_code,
-        "county_code": municipality.lan_code,
-        "healthcare_region": municipality.healthcare_region,
-        "care_setting": "slutenvard",
-        "latitude": None,
-        "longitude": None,
-        "rural": False,
-        "vulnerable_area": False,
-        "special_requirements": "[]",
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
+    row = unit_row(provider_id, municipality_code=municipality_code, name="Avdelning 7")
     async with db.write() as session:
         await session.execute(insert(care_units).values(**row))
     return row
@@ -63,37 +40,7 @@ async def insert_unit(
 
 async def insert_offer(db: Database, unit: dict[str, Any], **overrides: Any) -> uuid.UUID:
     """A published offer for everyone on ``unit``: nursing, 2027-HT, 10 places."""
-    now = utcnow()
-    row: dict[str, Any] = {
-        "id": new_id(),
-        "unit_id": unit["id"],
-        "provider_id": unit["provider_id"],
-        "programme_code": "sjukskoterskeprogrammet",
-        "profession_code": "sjukskoterska",
-        "level": "grundniva",
-        "term": "2027-HT",
-        "start_date": START,
-        "end_date": END,
-        "places": 10,
-        "held_places": 0,
-        "confirmed_places": 0,
-        "supervision_model": "one_to_one",
-        "visibility": "all",
-        "status": "published",
-        "auto_confirm": False,
-        "requirements": json.dumps([]),
-        "published_at": now,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    for column in ("municipality_code", "county_code", "healthcare_region", "care_setting"):
-        row[column] = unit[column]
-    for column in ("rural", "vulnerable_area", "latitude", "longitude"):
-        row[column] = unit[column]
-    row |= overrides
-    if row["status"] == "draft":
-        row["published_at"] = None
+    row = offer_row(unit, **overrides)
     async with db.write() as session:
         await session.execute(insert(capacity_offers).values(**row))
     return uuid.UUID(str(row["id"]))

@@ -22,9 +22,8 @@ from placements.search.schemas import SearchPage, SearchParams
 from placements.units.models import care_units
 from sqlalchemy import event, insert, update
 from vfu_common.db import Database
-from vfu_common.uuid7 import new_id
 from vfu_domain.organisation_projection import organisations
-from vfu_domain.reference import municipalities
+from vfu_testing.placements_rows import offer_row, unit_row
 
 from services.placements.tests.conftest import (
     ADMIN,
@@ -95,26 +94,17 @@ async def insert_unit(
     name: str = "Avdelning 1",
 ) -> dict[str, Any]:
     """A care unit row; its location is derived from the municipality as the units API does."""
-    municipality = municipalities()[municipality_code]
-    now = datetime.now(UTC)
-    row = {
-        "id": new_id(),
-        "provider_id": provider_id,
-        "name": name,
-        "hsa_id": None,
-        "municipality_code": municipality_code,
-        "county_code": municipality.lan_code,
-        "healthcare_region": municipality.healthcare_region,
-        "care_setting": care_setting,
-        "latitude": point[0] if point else None,
-        "longitude": point[1] if point else None,
-        "rural": rural,
-        "vulnerable_area": vulnerable_area,
-        "special_requirements": json.dumps(["utdrag ur belastningsregistret"]),
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
+    row = unit_row(
+        provider_id,
+        municipality_code=municipality_code,
+        name=name,
+        care_setting=care_setting,
+        latitude=point[0] if point else None,
+        longitude=point[1] if point else None,
+        rural=rural,
+        vulnerable_area=vulnerable_area,
+        special_requirements=json.dumps(["utdrag ur belastningsregistret"]),
+    )
     async with db.write() as session:
         await session.execute(insert(care_units).values(**row))
     return row
@@ -122,44 +112,15 @@ async def insert_unit(
 
 async def insert_offer(db: Database, unit: dict[str, Any], **overrides: Any) -> uuid.UUID:
     """A published, everyone-visible offer on ``unit`` (location copied as the offers API does)."""
-    now = datetime.now(UTC)
-    row: dict[str, Any] = {
-        "id": new_id(),
-        "unit_id": unit["id"],
-        "provider_id": unit["provider_id"],
-        "programme_code": "sjukskoterskeprogrammet",
-        "profession_code": "sjukskoterska",
-        "level": "grundniva",
-        "term": "2027-HT",
-        "start_date": date(2027, 9, 6),
-        "end_date": date(2027, 10, 15),
-        "places": 4,
-        "held_places": 0,
-        "confirmed_places": 0,
-        "supervision_model": "one_to_one",
-        "visibility": "all",
-        "status": "published",
-        "auto_confirm": False,
-        "requirements": json.dumps(["svenska B2"]),
-        "published_at": now,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
-    for column in (
-        "municipality_code",
-        "county_code",
-        "healthcare_region",
-        "care_setting",
-        "rural",
-        "vulnerable_area",
-        "latitude",
-        "longitude",
-    ):
-        row[column] = unit[column]
-    row |= overrides
-    if row["status"] == "draft" and "published_at" not in overrides:
-        row["published_at"] = None
+    row = offer_row(
+        unit,
+        **{
+            "end_date": date(2027, 10, 15),
+            "places": 4,
+            "requirements": json.dumps(["svenska B2"]),
+            **overrides,
+        },
+    )
     async with db.write() as session:
         await session.execute(insert(capacity_offers).values(**row))
     return uuid.UUID(str(row["id"]))

@@ -25,12 +25,11 @@ from vfu_common.internal_token import generate_keypair
 from vfu_common.messaging.outbox import build_envelope
 from vfu_common.utc import utcnow
 from vfu_common.uuid7 import new_id
-from vfu_domain.reference import municipalities
 
+from vfu_testing.placements_rows import offer_row, unit_row
 from vfu_testing.tokens import identity_headers
 
 PLENTY = 100_000_000  # places on every seeded offer: they never run out
-START, END = date(2027, 9, 6), date(2027, 10, 29)
 BOOKINGS_PATH = "/api/v1/placements/bookings"
 
 
@@ -76,25 +75,7 @@ async def seed_bookable_offers(
             aggregate_version=1,
         )
         now = utcnow()
-        municipality = municipalities()["0380"]
-        unit = {
-            "id": new_id(),
-            "provider_id": provider_id,
-            "name": "Bench ward",
-            "hsa_id": None,
-            "municipality_code": "0380",
-            "county_code": municipality.lan_code,
-            "healthcare_region": municipality.healthcare_region,
-            "care_setting": "slutenvard",
-            "latitude": None,
-            "longitude": None,
-            "rural": False,
-            "vulnerable_area": False,
-            "special_requirements": "[]",
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
+        unit = unit_row(provider_id, name="Bench ward", now=now)
         offers: dict[str, dict[str, list[uuid.UUID]]] = {}
         rows = []
         for group, subgroups in layout.items():
@@ -102,7 +83,7 @@ async def seed_bookable_offers(
             for subgroup, count in subgroups.items():
                 ids = [new_id() for _ in range(count)]
                 offers[group][subgroup] = ids
-                rows += [offer_row(offer_id, unit, now) for offer_id in ids]
+                rows += [offer_row(unit, id=offer_id, places=PLENTY, now=now) for offer_id in ids]
         async with db.write() as session:
             await HANDLERS[AGREEMENT_ACTIVATED.event_type](session, envelope, payload)
             await session.execute(insert(care_units).values(**unit))
@@ -110,40 +91,6 @@ async def seed_bookable_offers(
         return offers
     finally:
         await db.dispose()
-
-
-def offer_row(offer_id: uuid.UUID, unit: dict[str, Any], now: Any) -> dict[str, Any]:
-    return {
-        "id": offer_id,
-        "unit_id": unit["id"],
-        "provider_id": unit["provider_id"],
-        "programme_code": "sjukskoterskeprogrammet",
-        "profession_code": "sjukskoterska",
-        "level": "grundniva",
-        "term": "2027-HT",
-        "start_date": START,
-        "end_date": END,
-        "places": PLENTY,
-        "held_places": 0,
-        "confirmed_places": 0,
-        "supervision_model": "one_to_one",
-        "visibility": "all",
-        "status": "published",
-        "auto_confirm": False,
-        "requirements": "[]",
-        "municipality_code": unit["municipality_code"],
-        "county_code": unit["county_code"],
-        "healthcare_region": unit["healthcare_region"],
-        "care_setting": unit["care_setting"],
-        "rural": False,
-        "vulnerable_area": False,
-        "latitude": None,
-        "longitude": None,
-        "published_at": now,
-        "version": 1,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def statement_label(statement: str) -> str:
