@@ -120,6 +120,18 @@ class ChildProcesses:
         self._logs.append(log)
         self.procs[name] = spawn(args, env=env, log=log)
 
+    def serve(self, name: str, args: list[str], env: dict[str, str] | None = None) -> str:
+        """Start a server ``args --port P`` on a free port; its base URL once /healthz answers."""
+        port = free_port()
+        self.start(name, [*args, "--port", str(port)], env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http_ok(url + "/healthz", timeout=30)
+        except TimeoutError:
+            self.check_alive(name)  # a crash says why; else the timeout stands
+            raise
+        return url
+
     def wait(self, name: str, timeout: float) -> int:
         proc = self.procs[name]
         try:

@@ -60,14 +60,12 @@ from _support import (
     BENCH_GATEWAY_ENV,
     PYTHON,
     ChildProcesses,
-    free_port,
     install_sigterm_as_interrupt,
     launch_config,
     load_line,
     machine_line,
     percentile,
     print_table,
-    wait_http_ok,
 )
 from vfu_devrun.launcher import SERVICES, Launcher
 from vfu_testing.booking_data import BOOKINGS_PATH, profile_bookings, seed_bookable_offers
@@ -302,24 +300,15 @@ def bench_database(
             )
         children = ChildProcesses(cfg.data_dir / "logs")
         try:
-            port = free_port()
-            children.start(
+            baseline_url = children.serve(
                 "baseline",
                 [
                     PYTHON,
                     str(BENCH_DIR / "booking_throughput.py"),
                     "--serve-baseline",
                     database_url,
-                    "--port",
-                    str(port),
                 ],
             )
-            baseline_url = f"http://127.0.0.1:{port}"
-            try:
-                wait_http_ok(baseline_url + "/healthz", timeout=30)
-            except TimeoutError:
-                children.check_alive("baseline")
-                raise
             signer = InternalTokenSigner(
                 (cfg.data_dir / "keys" / "internal_private.pem").read_text(),
                 ttl_seconds=3600,

@@ -43,7 +43,6 @@ from _support import (
     PYTHON,
     ChildProcesses,
     fmt_ratio,
-    free_port,
     http_json,
     install_sigterm_as_interrupt,
     load_line,
@@ -51,7 +50,6 @@ from _support import (
     organisation_number,
     print_table,
     running_system,
-    wait_http_ok,
 )
 from vfu_common.internal_token import INTERNAL_HEADER, InternalTokenSigner
 from vfu_common.principal import Principal
@@ -244,25 +242,10 @@ def bench(launcher: Any, args: argparse.Namespace, concurrencies: list[int]) -> 
 
 def start_minimal(children: ChildProcesses, launcher: Any, path: str, body: Any) -> dict[str, Any]:
     """The minimal FastAPI app on the placements database; it must answer what direct does."""
-    port = free_port()
     database = launcher.config.data_dir / "placements.db"
-    children.start(
-        "minimal",
-        [
-            PYTHON,
-            str(BENCH_DIR / "minimal_read.py"),
-            "--database",
-            str(database),
-            "--port",
-            str(port),
-        ],
+    url = children.serve(
+        "minimal", [PYTHON, str(BENCH_DIR / "minimal_read.py"), "--database", str(database)]
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http_ok(url + "/healthz", timeout=30)
-    except TimeoutError:
-        children.check_alive("minimal")
-        raise
     status, answer = http_json("GET", url + path)
     if status != 200 or answer != body:
         raise RuntimeError(f"minimal answered {status}: {answer} (direct: {body})")
@@ -287,28 +270,9 @@ def start_forwarders(
                 f"--no-deps --target {args.extra_site} httpx-aiohttp)"
             )
             continue
-        port = free_port()
         name = f"fwd-{transport}"
-        children.start(
-            name,
-            [
-                PYTHON,
-                str(BENCH_DIR / "forwarders.py"),
-                "--transport",
-                transport,
-                "--upstream",
-                placements_url,
-                "--port",
-                str(port),
-            ],
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_http_ok(url + "/healthz", timeout=30)
-        except TimeoutError:
-            children.check_alive(name)
-            raise
+        command = [PYTHON, str(BENCH_DIR / "forwarders.py"), "--transport", transport]
+        url = children.serve(name, [*command, "--upstream", placements_url], env=env)
         status, answer = http_json("GET", url + path, headers={INTERNAL_HEADER: token})
         if status != 200 or answer != body:
             raise RuntimeError(f"{name} answered {status}: {answer}")
