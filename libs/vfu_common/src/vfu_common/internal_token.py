@@ -112,8 +112,7 @@ class InternalTokenVerifier:
             raise InvalidIdentityError("Signature has expired")
         if len(self._verified) >= self._cache_size:
             self._forget_expired()
-        if len(self._verified) < self._cache_size:
-            self._verified[token] = (principal, expires_at)
+        self._verified[token] = (principal, expires_at)
         return principal
 
     def _forget_expired(self) -> None:
