@@ -6,15 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+from vfu_domain.codes import MunicipalityCode
 from vfu_domain.identifiers import (
     HsaId,
-    MunicipalityCode,
     OrganisationNumber,
     is_valid_hsa_id,
     is_valid_organisationsnummer,
     luhn_check_digit,
     normalise_organisationsnummer,
 )
+from vfu_testing.identifier_strategies import hsa_ids, organisation_numbers
 
 # Public organisation numbers of public bodies (regions, a university); no personal data.
 # Examples with a third digit below 2 use month/day "00", which no personnummer has.
@@ -200,11 +201,11 @@ def test_pydantic_types_accept_and_normalise() -> None:
         ("org_number", "12345", "must be 10 digits"),
         ("org_number", 2321000016, "valid string"),  # ints would lose leading zeros
         ("municipality", "9999", "unknown municipality code"),
-        ("municipality", "180", "must be 4 digits"),
-        ("municipality", _arabic_indic("0180"), "must be 4 digits"),  # Arabic-Indic digits
+        ("municipality", "180", "unknown municipality code"),
+        ("municipality", _arabic_indic("0180"), "unknown municipality code"),  # Arabic-Indic
         ("municipality", 180, "valid string"),
         ("hsa_id", "SE2321000017-1234", "HSA-id"),
-        ("hsa_id", "SE2321000016-" + "A" * 19, "HSA-id"),
+        ("hsa_id", "SE2321000016-" + "A" * 19, "at most 31 characters"),
     ],
 )
 def test_pydantic_types_reject_invalid(field: str, value: object, message: str) -> None:
@@ -227,3 +228,35 @@ def test_pydantic_json_schema_documents_the_formats() -> None:
     assert properties["municipality"]["pattern"] == "^[0-9]{4}$"
     assert properties["hsa_id"]["maxLength"] == 31
     assert properties["hsa_id"]["examples"] == ["SE2321000016-1234"]
+    # A pattern cannot state a check digit or a reference list: the format and enum do.
+    assert properties["org_number"]["format"] == "organisationsnummer"
+    assert properties["hsa_id"]["format"] == "hsa-id"
+    assert len(properties["municipality"]["enum"]) == 290
+    assert "0180" in properties["municipality"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error_type"),
+    [
+        ("org_number", "2321000017", "invalid_organisationsnummer"),
+        ("municipality", "9999", "unknown_municipality"),
+        ("hsa_id", "SE2321000017-1234", "invalid_hsa_id"),
+    ],
+)
+def test_pydantic_types_refuse_with_stable_error_types(
+    field: str, value: str, error_type: str
+) -> None:
+    data = {"org_number": "2321000016", "municipality": "0180", "hsa_id": "SE2321000016-1"}
+    with pytest.raises(ValidationError) as excinfo:
+        _Unit.model_validate({**data, field: value})
+    assert [error["type"] for error in excinfo.value.errors()] == [error_type]
+
+
+@given(organisation_numbers())
+def test_the_test_support_generates_valid_organisation_numbers(value: str) -> None:
+    assert is_valid_organisationsnummer(value)
+
+
+@given(hsa_ids())
+def test_the_test_support_generates_valid_hsa_ids(value: str) -> None:
+    assert is_valid_hsa_id(value)

@@ -7,8 +7,10 @@
   on purpose: the platform deals with regions, municipalities and universities only.
 * HSA-id: ``SE`` + organisationsnummer + ``-`` + a local part, at most 31 characters.
 
-The ``Annotated`` types (:data:`OrganisationNumber`, :data:`MunicipalityCode`,
-:data:`HsaId`) can be used directly as fields of pydantic models and API schemas.
+The ``Annotated`` types (:data:`OrganisationNumber`, :data:`HsaId`) can be used directly as
+fields of pydantic models and API schemas; they refuse with the error types
+``invalid_organisationsnummer`` and ``invalid_hsa_id``. (Reference codes such as the
+municipality code are in :mod:`vfu_domain.codes`.)
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, Field
-
-from vfu_domain.reference import is_known_municipality
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "HsaId",
-    "MunicipalityCode",
     "OrganisationNumber",
     "is_valid_hsa_id",
     "is_valid_organisationsnummer",
@@ -34,7 +34,6 @@ __all__ = [
 # Arabic-Indic, ...), which int() would happily accept and which must never reach storage.
 _NINE_DIGITS: Final = re.compile(r"[0-9]{9}")
 _ORGANISATIONSNUMMER: Final = re.compile(r"([0-9]{6})-?([0-9]{4})")
-_MUNICIPALITY_CODE: Final = re.compile(r"[0-9]{4}")
 _HSA_ID: Final = re.compile(r"SE([0-9]{10})-[A-Za-z0-9]+")
 _HSA_ID_MAX_LENGTH: Final = 31
 
@@ -130,55 +129,57 @@ def is_valid_hsa_id(value: str) -> bool:
     return match is not None and is_valid_organisationsnummer(match.group(1))
 
 
-def _validate_municipality_code(value: str) -> str:
-    if not _MUNICIPALITY_CODE.fullmatch(value):
-        raise ValueError(f"municipality code must be 4 digits, e.g. '0180'; got {value!r}")
-    if not is_known_municipality(value):
-        raise ValueError(f"unknown municipality code: {value!r}")
-    return value
+def _organisation_number(value: str) -> str:
+    try:
+        return normalise_organisationsnummer(value)
+    except ValueError as exc:
+        raise PydanticCustomError("invalid_organisationsnummer", str(exc)) from None
 
 
-def _validate_hsa_id(value: str) -> str:
+def _hsa_id(value: str) -> str:
     if not is_valid_hsa_id(value):
-        raise ValueError(
-            "HSA-id must be 'SE', a valid 10-digit organisationsnummer, '-' and 1 or more "
-            f"letters or digits, at most {_HSA_ID_MAX_LENGTH} characters; got {value!r}"
+        raise PydanticCustomError(
+            "invalid_hsa_id",
+            "an HSA-id is 'SE', a valid 10-digit organisationsnummer, '-' and 1 or more letters "
+            f"or digits, at most {_HSA_ID_MAX_LENGTH} characters",
         )
     return value
 
 
 # JSON Schema patterns are unanchored (they match anywhere in the string), hence the
-# explicit ^...$ around the regexes that the validators apply with fullmatch().
+# explicit ^...$ around the regexes that the validators apply with fullmatch(). A pattern
+# cannot say "Luhn check digit", so each type also names its ``format``: a client that
+# knows the format (the schema-driven tests register a generator for each) can produce
+# valid values, and one that does not still gets the pattern.
 
 #: An organisationsnummer; accepts ``NNNNNNNNNN`` or ``NNNNNN-NNNN``, stores 10 digits.
 OrganisationNumber = Annotated[
     str,
-    AfterValidator(normalise_organisationsnummer),
+    AfterValidator(_organisation_number),
     Field(
-        description="Swedish organisationsnummer (10 digits, hyphen after the sixth optional)",
+        description="Swedish organisationsnummer: 10 digits (a hyphen after the sixth is "
+        "accepted), the third at least 2, the last a Luhn check digit over the first nine",
         examples=["2321000016"],
-        json_schema_extra={"pattern": f"^{_ORGANISATIONSNUMMER.pattern}$"},
-    ),
-]
-
-#: A four-digit SCB municipality code present in the bundled reference data.
-MunicipalityCode = Annotated[
-    str,
-    AfterValidator(_validate_municipality_code),
-    Field(
-        description="Four-digit SCB municipality (kommun) code",
-        examples=["0180"],
-        json_schema_extra={"pattern": f"^{_MUNICIPALITY_CODE.pattern}$"},
+        json_schema_extra={
+            "pattern": f"^{_ORGANISATIONSNUMMER.pattern}$",
+            "format": "organisationsnummer",
+        },
     ),
 ]
 
 #: An HSA-id: ``SE`` + organisationsnummer + ``-`` + local part, at most 31 characters.
+#: Surrounding whitespace is dropped (spreadsheet cells often carry it).
 HsaId = Annotated[
     str,
-    AfterValidator(_validate_hsa_id),
+    StringConstraints(strip_whitespace=True, max_length=_HSA_ID_MAX_LENGTH),
+    AfterValidator(_hsa_id),
     Field(
-        description="HSA-id: 'SE', organisationsnummer, '-', local part; at most 31 characters",
+        description="HSA-id: 'SE', a valid organisationsnummer, '-', a local part of letters "
+        "or digits; at most 31 characters",
         examples=["SE2321000016-1234"],
-        json_schema_extra={"pattern": f"^{_HSA_ID.pattern}$", "maxLength": _HSA_ID_MAX_LENGTH},
+        json_schema_extra={
+            "pattern": f"^{_HSA_ID.pattern}$",
+            "format": "hsa-id",
+        },
     ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -14,6 +14,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from vfu_common.events.contracts import (
     AgreementStatus,
     AgreementTermsV1,
@@ -22,15 +23,38 @@ from vfu_common.events.contracts import (
     PartyRole,
     QuotaV1,
 )
-from vfu_domain.identifiers import MunicipalityCode
+from vfu_common.input_rules import NOT_BLANK, cross_field_rules, never_null
+from vfu_domain.codes import MunicipalityCode
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK
+]
 Sha256 = Annotated[
     str,
     BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v),
     StringConstraints(pattern=r"^[0-9a-f]{64}$"),
+    # Upper-case hex is accepted too (lower-cased first), which the schema says.
+    Field(json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"}),
 ]
 MAX_ITEMS = 200
+
+
+_PERIOD_RULE: Final = {"valid_to_before_start": "valid_to is before valid_from"}
+# Checked by the service on a new agreement and on an amendment merged into its version
+# (drafting.py), with these problem codes.
+_TERMS_RULES: Final = {
+    "too_few_parties": "an agreement has 2 or more parties",
+    "duplicate_party": "no organisation is listed twice among the parties",
+    "quota_not_for_a_university_party": "a quota's university is a party with role university",
+    "duplicate_quota": "one quota per university, programme, term and unit",
+    "rate_programme_not_in_scope": "a rate's programme_code is one of the agreement's "
+    "programmes or professions",
+    "rate_party_not_a_party": "a rate's payer and payee are parties",
+}
+
+
+def _period_error() -> PydanticCustomError:
+    return PydanticCustomError("valid_to_before_start", _PERIOD_RULE["valid_to_before_start"])
 
 
 class _Input(BaseModel):
@@ -66,10 +90,12 @@ class RateIn(_Input):
     valid_from: date | None = None
     valid_to: date | None = None
 
+    model_config = ConfigDict(json_schema_extra=cross_field_rules(**_PERIOD_RULE))
+
     @model_validator(mode="after")
     def _range(self) -> RateIn:
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
-            raise ValueError("valid_to is before valid_from")
+            raise _period_error()
         return self
 
 
@@ -106,10 +132,12 @@ class AgreementCreate(_TermsIn):
     parties: list[PartyIn] = Field(max_length=50)
     valid_from: date
 
+    model_config = ConfigDict(json_schema_extra=cross_field_rules(**_PERIOD_RULE, **_TERMS_RULES))
+
     @model_validator(mode="after")
     def _range(self) -> AgreementCreate:
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise ValueError("valid_to is before valid_from")
+            raise _period_error()
         return self
 
 
@@ -117,26 +145,30 @@ class AgreementAmend(_Input):
     """A new version from ``effective_from``; fields left out keep the current version's value."""
 
     effective_from: date
-    agreement_type: AgreementType | None = None
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    programmes: list[Code] | None = Field(default=None, max_length=MAX_ITEMS)
-    professions: list[Code] | None = Field(default=None, max_length=MAX_ITEMS)
-    covered_unit_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_ITEMS)
-    covered_municipality_codes: list[MunicipalityCode] | None = Field(
-        default=None, max_length=MAX_ITEMS
-    )
+    agreement_type: AgreementType | None = never_null()
+    title: str | None = never_null(min_length=1, max_length=200)
+    programmes: list[Code] | None = never_null(max_length=MAX_ITEMS)
+    professions: list[Code] | None = never_null(max_length=MAX_ITEMS)
+    covered_unit_ids: list[uuid.UUID] | None = never_null(max_length=MAX_ITEMS)
+    covered_municipality_codes: list[MunicipalityCode] | None = never_null(max_length=MAX_ITEMS)
     valid_to: date | None = None
     notice_period_months: int | None = Field(default=None, ge=0, le=120)
     auto_renewal_months: int | None = Field(default=None, ge=1, le=120)
     supervision_requirement_level: Code | None = None
-    quotas: list[QuotaIn] | None = Field(default=None, max_length=MAX_ITEMS)
-    rates: list[RateIn] | None = Field(default=None, max_length=MAX_ITEMS)
-    documents: list[DocumentIn] | None = Field(default=None, max_length=MAX_ITEMS)
+    quotas: list[QuotaIn] | None = never_null(max_length=MAX_ITEMS)
+    rates: list[RateIn] | None = never_null(max_length=MAX_ITEMS)
+    documents: list[DocumentIn] | None = never_null(max_length=MAX_ITEMS)
+
+    model_config = ConfigDict(
+        json_schema_extra=cross_field_rules(
+            **_TERMS_RULES, valid_to_before_start="valid_to is before effective_from"
+        )
+    )
 
     @model_validator(mode="after")
     def _range(self) -> AgreementAmend:
         if self.valid_to is not None and self.valid_to < self.effective_from:
-            raise ValueError("valid_to is before effective_from")
+            raise PydanticCustomError("valid_to_before_start", "valid_to is before effective_from")
         return self
 
 

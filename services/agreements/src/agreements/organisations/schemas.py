@@ -4,35 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from vfu_common.events.contracts import OrganisationKind
-from vfu_domain.identifiers import HsaId, MunicipalityCode, OrganisationNumber
-from vfu_domain.reference import HEALTHCARE_REGIONS, counties
-
-HealthcareRegion = Literal["Norra", "Mellansverige", "Stockholm", "Sydöstra", "Södra", "Västra"]
-# A Literal documents the six values in OpenAPI; this keeps it equal to the reference data.
-if get_args(HealthcareRegion) != HEALTHCARE_REGIONS:
-    raise RuntimeError("HealthcareRegion differs from vfu_domain.reference.HEALTHCARE_REGIONS")
-
-
-def _known_county(value: str) -> str:
-    if value not in {county.lan_code for county in counties()}:
-        raise ValueError(f"unknown county code: {value!r}")
-    return value
-
-
-#: A two-digit SCB county (län) code present in the bundled reference data.
-CountyCode = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9]{2}$",
-        description="Two-digit SCB county (län) code",
-        examples=["13"],
-    ),
-    AfterValidator(_known_county),
-]
+from vfu_common.input_rules import cross_field_rules, never_null
+from vfu_domain.codes import CountyCode, HealthcareRegion, MunicipalityCode
+from vfu_domain.identifiers import HsaId, OrganisationNumber
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -44,7 +22,16 @@ class OrganisationCreate(BaseModel):
     ``municipality_code``. The county defaults to the municipality's and must agree with it.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # Checked by the service (locate), with these problem codes.
+        json_schema_extra=cross_field_rules(
+            municipality_code_required="a municipality has its municipality_code",
+            county_required="a region has county_code or municipality_code",
+            county_mismatch="county_code, when given with municipality_code, is the county "
+            "the municipality lies in",
+        ),
+    )
 
     organisation_number: OrganisationNumber = Field(
         description="Organisationsnummer, 10 digits (a hyphen after the sixth is accepted)",
@@ -70,7 +57,7 @@ class OrganisationChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | None = never_null()
     hsa_id: HsaId | None = None
     municipality_code: MunicipalityCode | None = None
 

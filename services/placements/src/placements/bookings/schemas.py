@@ -15,6 +15,8 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+from vfu_common.input_rules import cross_field_rules
 from vfu_common.rows import values_of
 
 from placements.bookings.models import NOTE_LENGTH, STUDENT_ID_LENGTH, Booking
@@ -38,7 +40,7 @@ CourseField = Annotated[
 
 def _distinct(ids: list[str]) -> list[str]:
     if len(set(ids)) != len(ids):
-        raise ValueError("student_ids must not repeat an id")
+        raise PydanticCustomError("student_ids_repeated", "student_ids must not repeat an id")
     return ids
 
 
@@ -48,7 +50,9 @@ def _not_reserved(reason: str) -> str:
     return reason
 
 
-StudentIds = Annotated[list[StudentId], AfterValidator(_distinct)]
+StudentIds = Annotated[
+    list[StudentId], AfterValidator(_distinct), Field(json_schema_extra={"uniqueItems": True})
+]
 ReasonCode = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$"),
@@ -58,8 +62,6 @@ ReasonCode = Annotated[
 
 class BookingCreate(BaseModel):
     """A university's request for places on an offer, for one course instance."""
-
-    model_config = ConfigDict(extra="forbid")
 
     offer_id: uuid.UUID
     places: int = Field(ge=1, le=MAX_PLACES)
@@ -72,11 +74,18 @@ class BookingCreate(BaseModel):
     )
     note: str | None = Field(default=None, max_length=NOTE_LENGTH)
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=cross_field_rules(
+            more_students_than_places="student_ids has at most `places` ids"
+        ),
+    )
+
     @model_validator(mode="after")
     def _students_fit(self) -> Self:
         # Knowable from the request alone, so a request error (422), not a conflict.
         if len(self.student_ids) > self.places:
-            raise ValueError("more student_ids than places")
+            raise PydanticCustomError("more_students_than_places", "more student_ids than places")
         return self
 
 

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Final
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,23 +22,14 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from vfu_domain.reference import professions
+from vfu_common.input_rules import NOT_BLANK, cross_field_rules, never_null
+from vfu_domain.codes import ProfessionCode
 from vfu_domain.terms import TERM_PATTERN, term_window
 
 from placements.vocabularies import Level, OfferStatus, SupervisionModel, Visibility
 
 MAX_PLACES: Final = 1000
 MAX_REQUIREMENTS: Final = 20
-
-
-def _known_profession(value: str) -> str:
-    if value not in professions():
-        raise PydanticCustomError(
-            "unknown_profession",
-            "{value!r} is not a licensed healthcare profession code (e.g. 'sjukskoterska')",
-            {"value": value},
-        )
-    return value
 
 
 ProgrammeCode = Annotated[
@@ -49,12 +39,11 @@ ProgrammeCode = Annotated[
         description="The university's local programme code", examples=["sjukskoterskeprogrammet"]
     ),
 ]
-ProfessionCode = Annotated[
-    str, AfterValidator(_known_profession), Field(examples=["sjukskoterska"])
-]
 Term = Annotated[str, StringConstraints(pattern=TERM_PATTERN), Field(examples=["2027-HT"])]
 Places = Annotated[int, Field(gt=0, le=MAX_PLACES)]
-Requirement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Requirement = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
 Requirements = Annotated[list[Requirement], Field(max_length=MAX_REQUIREMENTS)]
 
 
@@ -76,8 +65,18 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Checked on a new offer and on an offer after a change is merged into it.
+_OFFER_RULES: Final = cross_field_rules(
+    dates_outside_term="start_date and end_date lie inside the term's window",
+    end_before_start="end_date is not before start_date",
+    odd_places_for_peer_model="peer_2_to_1 offers have an even number of places",
+)
+
+
 class OfferFields(_Input):
     """An offer's terms. Field order matters: validators read the fields before them."""
+
+    model_config = ConfigDict(json_schema_extra=_OFFER_RULES)
 
     unit_id: uuid.UUID
     programme_code: ProgrammeCode | None = None
@@ -145,18 +144,20 @@ class OfferUpdate(_Input):
     """Fields to change. A draft may change every field; a published offer only places,
     requirements, visibility and auto_confirm. Absent fields keep their value."""
 
-    unit_id: uuid.UUID | None = None
+    model_config = ConfigDict(json_schema_extra=_OFFER_RULES)
+
+    unit_id: uuid.UUID | None = never_null()
     programme_code: ProgrammeCode | None = None
-    profession_code: ProfessionCode | None = None
-    level: Level | None = None
-    term: Term | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    supervision_model: SupervisionModel | None = None
-    places: Places | None = None
-    requirements: Requirements | None = None
-    visibility: Visibility | None = None
-    auto_confirm: bool | None = None
+    profession_code: ProfessionCode | None = never_null()
+    level: Level | None = never_null()
+    term: Term | None = never_null()
+    start_date: date | None = never_null()
+    end_date: date | None = never_null()
+    supervision_model: SupervisionModel | None = never_null()
+    places: Places | None = never_null()
+    requirements: Requirements | None = never_null()
+    visibility: Visibility | None = never_null()
+    auto_confirm: bool | None = never_null()
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from vfu_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from vfu_domain.identifiers import MunicipalityCode
-from vfu_domain.reference import HEALTHCARE_REGIONS, counties, professions
+from vfu_domain.codes import CountyCode, HealthcareRegion, MunicipalityCode, ProfessionCode
 from vfu_domain.terms import TERM_PATTERN
 
 from placements.vocabularies import CareSetting, Level, SupervisionModel, Visibility
@@ -23,41 +22,6 @@ SearchSort = Literal["start_date", "-start_date", "free_places", "-free_places",
 #: The radius is capped so the bounding box stays a small part of the globe (Sweden spans
 #: about 1,600 km from north to south).
 MAX_RADIUS_KM = 2000.0
-
-
-def _known_county(value: str) -> str:
-    if value not in {county.lan_code for county in counties()}:
-        raise ValueError(f"unknown county code: {value!r}")
-    return value
-
-
-def _known_region(value: str) -> str:
-    if value not in HEALTHCARE_REGIONS:
-        raise ValueError(f"unknown healthcare region: {value!r}")
-    return value
-
-
-def _known_profession(value: str) -> str:
-    if value not in professions():
-        raise ValueError(f"unknown profession code: {value!r}")
-    return value
-
-
-CountyCode = Annotated[
-    str,
-    Field(pattern=r"^[0-9]{2}$", description="Two-digit SCB county (län) code", examples=["03"]),
-    AfterValidator(_known_county),
-]
-HealthcareRegion = Annotated[
-    str,
-    Field(description="Sjukvårdsregion", json_schema_extra={"enum": list(HEALTHCARE_REGIONS)}),
-    AfterValidator(_known_region),
-]
-ProfessionCode = Annotated[
-    str,
-    Field(min_length=1, max_length=64, examples=["sjukskoterska"]),
-    AfterValidator(_known_profession),
-]
 
 
 class SearchParams(BaseModel):

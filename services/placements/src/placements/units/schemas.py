@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,45 +22,23 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from vfu_domain.identifiers import is_valid_hsa_id
-from vfu_domain.reference import is_known_municipality
+from vfu_common.input_rules import NOT_BLANK, cross_field_rules, never_null
+from vfu_domain.codes import MunicipalityCode
+from vfu_domain.identifiers import HsaId
 
 from placements.vocabularies import CareSetting
 
 MAX_REQUIREMENTS = 20
 
 
-def _known_municipality(value: str) -> str:
-    if not is_known_municipality(value):
-        raise PydanticCustomError(
-            "unknown_municipality",
-            "{value!r} is not a known four-digit municipality (kommun) code",
-            {"value": value},
-        )
-    return value
-
-
-def _valid_hsa_id(value: str) -> str:
-    if not is_valid_hsa_id(value):
-        raise PydanticCustomError(
-            "invalid_hsa_id",
-            "an HSA-id is 'SE', a valid organisationsnummer, '-' and a local part of letters "
-            "or digits, at most 31 characters",
-        )
-    return value
-
-
-UnitName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-UnitHsaId = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=31),
-    AfterValidator(_valid_hsa_id),
-    Field(examples=["SE2321000016-7XYZ"]),
+UnitName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
 ]
-UnitMunicipality = Annotated[str, AfterValidator(_known_municipality), Field(examples=["0180"])]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK
+]
 Requirements = Annotated[list[ShortText], Field(max_length=MAX_REQUIREMENTS)]
 
 
@@ -69,12 +46,20 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Checked on a new unit and on a unit after a change is merged into it.
+_UNIT_RULES: Final = cross_field_rules(
+    coordinates_incomplete="latitude and longitude are given together, or neither"
+)
+
+
 class UnitFields(_Input):
     """A care unit's own data: what a provider states about the unit."""
 
+    model_config = ConfigDict(json_schema_extra=_UNIT_RULES)
+
     name: UnitName
-    hsa_id: UnitHsaId | None = None
-    municipality_code: UnitMunicipality
+    hsa_id: HsaId | None = None
+    municipality_code: MunicipalityCode
     care_setting: CareSetting
     latitude: Latitude | None = None
     # Validated even when absent, so a latitude without a longitude is refused here.
@@ -108,15 +93,17 @@ class UnitCreate(UnitFields):
 class UnitUpdate(_Input):
     """Fields to change; absent fields keep their value, ``null`` clears an optional one."""
 
-    name: UnitName | None = None
-    hsa_id: UnitHsaId | None = None
-    municipality_code: UnitMunicipality | None = None
-    care_setting: CareSetting | None = None
+    model_config = ConfigDict(json_schema_extra=_UNIT_RULES)
+
+    name: UnitName | None = never_null()
+    hsa_id: HsaId | None = None
+    municipality_code: MunicipalityCode | None = never_null()
+    care_setting: CareSetting | None = never_null()
     latitude: Latitude | None = None
     longitude: Longitude | None = None
-    rural: bool | None = None
-    vulnerable_area: bool | None = None
-    special_requirements: Requirements | None = None
+    rural: bool | None = never_null()
+    vulnerable_area: bool | None = never_null()
+    special_requirements: Requirements | None = never_null()
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""

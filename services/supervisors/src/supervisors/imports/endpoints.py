@@ -13,9 +13,14 @@ from vfu_common.web.deps import DatabaseDep, PrincipalDep
 from supervisors.imports import service
 from supervisors.imports.schemas import ImportMode, TrainingImportReport
 from supervisors.qualification.levels import RequiredLevelsDep
+from supervisors.training.schemas import TrainingRecordImportRow
 
 router = APIRouter(prefix="/api/v1/supervisors", tags=["training records"])
-_ROW_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": True}
+# A JSON row is a TrainingRecordImportRow; its schema is inlined (it has no nested models,
+# so no $defs) because FastAPI lists only the models a handler declares.
+_ROW_SCHEMA: dict[str, Any] = TrainingRecordImportRow.model_json_schema()
+if "$defs" in _ROW_SCHEMA:
+    raise RuntimeError("TrainingRecordImportRow grew nested models: list them in components")
 _BODY = {
     "requestBody": {
         "required": True,
@@ -24,8 +29,16 @@ _BODY = {
             "application/json": {
                 "schema": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["records"],
-                    "properties": {"records": {"type": "array", "items": _ROW_SCHEMA}},
+                    "properties": {
+                        "records": {
+                            "type": "array",
+                            "items": _ROW_SCHEMA,
+                            "minItems": 1,
+                            "maxItems": service.MAX_ROWS,
+                        }
+                    },
                 }
             },
         },

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
@@ -28,22 +28,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 from vfu_common.events.contracts import TrainingLevel
-from vfu_domain.identifiers import is_valid_hsa_id
+from vfu_common.input_rules import NOT_BLANK, cross_field_rules
+from vfu_domain.codes import PROFESSION_CODES
+from vfu_domain.identifiers import HsaId
 
 from supervisors.vocabularies import SupervisorRole
 
 MAX_UNITS = 50
 MAX_CONCURRENT_STUDENTS = 20
-
-
-def _valid_hsa_id(value: str) -> str:
-    if not is_valid_hsa_id(value):
-        raise PydanticCustomError(
-            "invalid_hsa_id",
-            "an HSA-id is 'SE', a valid organisationsnummer, '-' and a local part of letters "
-            "or digits, at most 31 characters",
-        )
-    return value
 
 
 def _distinct_units(value: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -54,23 +46,24 @@ def _distinct_roles(value: list[str]) -> list[str]:
     return sorted(set(value))
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-HsaId = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=31),
-    AfterValidator(_valid_hsa_id),
-    Field(examples=["SE2321000016-S001"]),
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
 ]
 EmployerReference = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    NOT_BLANK,
     Field(description="The employer's own id for the person (e.g. staff number)"),
 ]
 ProfessionCode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    # Stated as an enum here but checked by the service, whose refusal has its own problem
+    # code (``unknown_profession``) rather than a validation error.
     Field(
-        description="Licensed-profession code (vfu_domain.reference)", examples=["sjukskoterska"]
+        description="Licensed healthcare profession (legitimationsyrke)",
+        examples=["sjukskoterska"],
+        json_schema_extra={"enum": PROFESSION_CODES},
     ),
 ]
 UnitIds = Annotated[list[uuid.UUID], Field(max_length=MAX_UNITS), AfterValidator(_distinct_units)]
@@ -82,8 +75,16 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Checked on a new supervisor and on a supervisor after a change is merged into it.
+_SUPERVISOR_RULES: Final = cross_field_rules(
+    licence_date_without_licence="licence_verified_on only with licence_verified true"
+)
+
+
 class SupervisorFields(_Input):
     """What an employer states about a supervisor."""
+
+    model_config = ConfigDict(json_schema_extra=_SUPERVISOR_RULES)
 
     name: Name
     hsa_id: HsaId | None = None
@@ -120,6 +121,8 @@ class SupervisorUpdate(_Input):
 
     Setting ``licence_verified`` to false without a ``licence_verified_on`` clears the date.
     """
+
+    model_config = ConfigDict(json_schema_extra=_SUPERVISOR_RULES)
 
     name: Name | None = None
     hsa_id: HsaId | None = None

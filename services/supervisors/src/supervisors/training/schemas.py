@@ -14,20 +14,23 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 from vfu_common.events.contracts import TrainingLevel, TrainingRecordStatus
+from vfu_common.input_rules import NOT_BLANK, cross_field_rules, never_null
 from vfu_domain.identifiers import HsaId
 from vfu_domain.swedish_calendar import STOCKHOLM
 
@@ -57,12 +60,37 @@ CourseCode = Annotated[
     ),
     Field(examples=["3HA100"], description="The running organisation's own course code"),
 ]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-CreditsHp = Annotated[Decimal, Field(gt=0, max_digits=5, decimal_places=1, examples=["7.5"])]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
+]
+
+
+def _float_to_decimal(value: Any) -> Any:
+    # A JSON number such as 0.30000000000000004 (0.1 * 3 in a client's floating point) means
+    # 0.3: a float is read at ten decimals, so the one-decimal rule applies to what was meant.
+    return Decimal(str(round(value, 10))) if isinstance(value, float) else value
+
+
+CreditsHp = Annotated[
+    Decimal,
+    BeforeValidator(_float_to_decimal),
+    Field(gt=0, max_digits=5, decimal_places=1, examples=["7.5"]),
+    # Pydantic documents a Decimal as "a number or any string"; this states the rule.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 9999.9, "multipleOf": 0.1},
+                {"type": "string", "pattern": r"^([1-9][0-9]{0,3}(\.[0-9])?|0\.[1-9])$"},
+            ],
+            "description": "Credits (högskolepoäng), more than 0, at most one decimal",
+            "examples": ["7.5"],
+        }
+    ),
+]
 Hours = Annotated[int, Field(gt=0, le=10_000, examples=[16])]
 CompletedOn = Annotated[date, AfterValidator(_not_in_future)]
 EmployerReference = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NOT_BLANK
 ]
 
 
@@ -73,8 +101,16 @@ class _Input(BaseModel):
 # --- courses -------------------------------------------------------------------------------
 
 
+# Checked on a new course and on a course after a change is merged into it.
+_COURSE_RULES: Final = cross_field_rules(
+    course_extent_missing="credits_hp or hours (or both) is given"
+)
+
+
 class CourseFields(_Input):
     """A course's own data; its extent is given in credits (hp), in hours, or both."""
+
+    model_config = ConfigDict(json_schema_extra=_COURSE_RULES)
 
     course_code: CourseCode
     title: Title
@@ -105,12 +141,14 @@ class CourseCreate(CourseFields):
 class CourseUpdate(_Input):
     """Fields to change; absent fields keep their value, ``null`` clears an optional one."""
 
-    course_code: CourseCode | None = None
-    title: Title | None = None
+    model_config = ConfigDict(json_schema_extra=_COURSE_RULES)
+
+    course_code: CourseCode | None = never_null()
+    title: Title | None = never_null()
     credits_hp: CreditsHp | None = None
     hours: Hours | None = None
-    level: TrainingLevel | None = None
-    delivery: CourseDelivery | None = None
+    level: TrainingLevel | None = never_null()
+    delivery: CourseDelivery | None = never_null()
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""
@@ -140,8 +178,20 @@ def _named(values: dict[str, Any], *names: str) -> bool:
     return any(values.get(name) is not None for name in names)
 
 
+_RECORD_RULES: Final = {
+    "completed_on_required": "a completed record has completed_on",
+    "completed_on_not_allowed": "only a completed record has completed_on",
+    "supervisor_reference_invalid": "the supervisor is named by exactly one of "
+    "supervisor_id, hsa_id, or employer_id with employer_reference",
+    "supervisor_reference_incomplete": "employer_id and employer_reference go together",
+    "completed_on_in_future": "completed_on is not after today (in Sweden)",
+}
+
+
 class RecordFields(_Input):
     """The supervisor (named exactly one way) and the state of a reported record."""
+
+    model_config = ConfigDict(json_schema_extra=cross_field_rules(**_RECORD_RULES))
 
     supervisor_id: uuid.UUID | None = None
     hsa_id: HsaId | None = None
@@ -199,6 +249,14 @@ class TrainingRecordReport(RecordFields):
 
 class TrainingRecordImportRow(RecordFields):
     """One row of a bulk report: the course by id or by the caller's own course code."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cross_field_rules(
+            **_RECORD_RULES,
+            course_reference_invalid="the course is named by exactly one of course_id and "
+            "course_code",
+        )
+    )
 
     course_id: uuid.UUID | None = None
     course_code: CourseCode | None = None
