@@ -31,6 +31,8 @@ typecheck: env
 # worker starts its own NATS servers and migrated templates (ADR 21).
 PYTEST_WORKERS ?= 2
 
+# The tests that share a started system run on one worker (tests/conftest.py,
+# SYSTEM_GROUPS); every other test is spread over the workers as it comes.
 pytest: env
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=20 $(PYTEST_ARGS)
 

@@ -1,4 +1,5 @@
-"""The whole system, started once per test module, with a credential for every role.
+"""The whole system, started once per test module, with a credential for every role;
+and the scheduling that keeps the tests sharing a started system on one worker.
 
 ``tests/access`` and ``tests/api`` call every operation of the gateway's aggregated
 OpenAPI as every role; they share this fixture (one system per module). The system is
@@ -13,13 +14,50 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from vfu_devrun.launcher import SERVICES, LaunchConfig, Launcher, fetch_access_token
 from vfu_devrun.processes import free_port
+from xdist.scheduler import LoadScopeScheduling
+
+# Tests that share one started system (15-30 s to start) by module or package fixture;
+# each group runs on one pytest-xdist worker, which starts the system once.
+SYSTEM_GROUPS = {
+    "tests/access/test_access_matrix.py": "access-matrix-system",
+    "tests/api/": "api-system",
+    "tests/e2e/test_placements_flow.py": "e2e-shared-system",
+    "tests/e2e/test_supervision_flow.py": "e2e-shared-system",
+    "tests/e2e/test_system.py": "e2e-shared-system",
+}
+
+
+class SharedSystemScheduling(LoadScopeScheduling):
+    """``--dist load``, except that each of ``SYSTEM_GROUPS`` goes to one worker whole.
+
+    pytest-xdist's own ``loadgroup`` would do it from ``xdist_group`` marks, but it works
+    by rewriting ``Item._nodeid``, which pytest 9.2 no longer has: the marks are ignored.
+    The biggest groups are handed out first (``--loadscope-reorder``, the default), so
+    the long ones do not end the run on one worker.
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        for prefix, group in SYSTEM_GROUPS.items():
+            if nodeid.startswith(prefix):
+                return group
+        return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Our scheduling whenever xdist would distribute test by test (``-n`` alone)."""
+    if config.getvalue("dist") == "load":
+        return SharedSystemScheduling(config, log)
+    return None
+
 
 # Each role as a demo grant (``Launcher.key_named``); the coordinator has no demo grant and
 # gets an OAuth client of its own in ``running_system``.
@@ -108,21 +146,15 @@ def _create_coordinator(launcher: Launcher, organisation_id: str) -> dict[str, A
     return client
 
 
-@pytest.fixture(scope="module")
-def running_system(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningSystem]:
-    """NATS, the three services and the gateway, for one module.
-
-    With the demo data unless the module sets ``SYSTEM_WITH_DEMO_DATA = False`` (loading it
-    takes a while; the credentials exist either way).
-    """
+@contextmanager
+def started_system(data_dir: Path, *, demo: bool) -> Iterator[RunningSystem]:
+    """NATS, the three services and the gateway, with a coordinator client."""
     config = LaunchConfig(
-        data_dir=tmp_path_factory.mktemp("system") / "data",
+        data_dir=data_dir,
         gateway_port=free_port(),
         service_ports={name: free_port() for name in SERVICES},
         nats_port=free_port(),
-        demo=getattr(request.module, "SYSTEM_WITH_DEMO_DATA", True),
+        demo=demo,
         extra_env=UNLIMITED_GATEWAY,
     )
     launcher = Launcher(config, quiet=True)
@@ -134,3 +166,17 @@ def running_system(
         yield RunningSystem(launcher, _create_coordinator(launcher, str(region)))
     finally:
         launcher.stop()
+
+
+@pytest.fixture(scope="module")
+def running_system(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningSystem]:
+    """The whole system for one module.
+
+    With the demo data unless the module sets ``SYSTEM_WITH_DEMO_DATA = False`` (loading it
+    takes a while; the credentials exist either way).
+    """
+    demo = getattr(request.module, "SYSTEM_WITH_DEMO_DATA", True)
+    with started_system(tmp_path_factory.mktemp("system") / "data", demo=demo) as system:
+        yield system

@@ -1,7 +1,15 @@
-"""The whole system as ``make run`` starts it, on free ports, on SQLite or PostgreSQL."""
+"""The whole system as ``make run`` starts it, on free ports, on SQLite or PostgreSQL.
+
+Starting a system takes 15-30 s, so tests that only add to its state share one per
+database (``shared_system``): each makes its own offers, bookings and agreements, and none
+revokes a credential or relies on being first (a test that does starts its own with
+``running_system``). Their modules are listed in ``tests.conftest.SYSTEM_GROUPS``, so
+they run on one pytest-xdist worker, which starts the shared systems once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -13,9 +21,13 @@ from vfu_devrun.processes import free_port
 from vfu_testing.databases import create_postgres_database, drop_postgres_database
 
 PG_SERVER = os.environ.get("VFU_TEST_DATABASE_URL")
+# Bursts of concurrent bookers from one client would otherwise be throttled (429) before
+# they could compete for places; the rate limit has its own tests.
+UNTHROTTLED = {"GATEWAY_RATE_LIMIT_BURST": "1000", "GATEWAY_RATE_LIMIT_PER_SECOND": "1000"}
+DATABASE_PARAMS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASE_PARAMS)
 async def database_urls(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
     """No URLs (SQLite files in the data directory), or one fresh PostgreSQL database each
     for the services and the gateway's store."""
@@ -55,3 +67,22 @@ def running_system(
     assert launcher.exited() == sorted(launcher.procs, key=list(launcher.procs).index), (
         "every process stopped"
     )
+
+
+@pytest.fixture(scope="session", params=DATABASE_PARAMS)
+def shared_system(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Launcher]:
+    """One started system per database for the tests that only add to its state."""
+    urls: dict[str, str] = {}
+    if request.param == "postgres":
+        if not PG_SERVER:
+            pytest.skip("VFU_TEST_DATABASE_URL not set")
+        urls = {name: asyncio.run(create_postgres_database(PG_SERVER)) for name in DATABASES}
+    try:
+        data_dir = tmp_path_factory.mktemp(f"shared-{request.param}") / "data"
+        with running_system(data_dir, urls, UNTHROTTLED) as launcher:
+            yield launcher
+    finally:
+        for url in urls.values():
+            asyncio.run(drop_postgres_database(PG_SERVER or "", url))

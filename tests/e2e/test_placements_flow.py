@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from vfu_devrun.launcher import Launcher
-
-from tests.e2e.conftest import running_system
 
 pytestmark = pytest.mark.e2e
 API = "/api/v1/placements"
@@ -26,13 +22,8 @@ PLACES = 10
 
 
 @pytest.fixture
-def system(tmp_path: Path, database_urls: dict[str, str]) -> Iterator[Launcher]:
-    """The whole system with demo data; the bookers' burst lifted above the rate limit."""
-    # 200 requests at once from one university's client would otherwise be throttled
-    # (429) before they could compete for the places; the limit has its own tests.
-    unthrottled = {"GATEWAY_RATE_LIMIT_BURST": "1000", "GATEWAY_RATE_LIMIT_PER_SECOND": "1000"}
-    with running_system(tmp_path / "data", database_urls, unthrottled) as launcher:
-        yield launcher
+def system(shared_system: Launcher) -> Launcher:
+    return shared_system
 
 
 def _bearer(system: Launcher, name: str) -> dict[str, str]:

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from vfu_devrun.launcher import Launcher
 from vfu_domain.reference import organisation_id_for_number
-
-from tests.e2e.conftest import running_system
 
 pytestmark = pytest.mark.e2e
 SUPERVISORS = "/api/v1/supervisors"
@@ -32,9 +28,8 @@ EMERGENCY_UNIT = "Akademiska sjukhuset, akutmottagningen"
 
 
 @pytest.fixture
-def system(tmp_path: Path, database_urls: dict[str, str]) -> Iterator[Launcher]:
-    with running_system(tmp_path / "data", database_urls) as launcher:
-        yield launcher
+def system(shared_system: Launcher) -> Launcher:
+    return shared_system
 
 
 def _bearer(system: Launcher, name: str) -> dict[str, str]:
