@@ -8,7 +8,7 @@ lives here, so three services do not carry three copies of it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +34,10 @@ from vfu_common.web.health import router as health_router
 from vfu_common.web.middleware import InternalIdentityMiddleware, RequestContextMiddleware
 
 _log = logging.getLogger(__name__)
+
+#: How long a stopping service waits for its cancelled background tasks (each stops
+#: within a database statement or a NATS round trip when nothing is wrong).
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ class ServiceRuntime:
         """Start the bus in the background: HTTP serves while NATS is still away."""
         self._tasks.append(asyncio.create_task(self._run_bus(), name="bus"))
         for task in self.definition.background:
-            self._tasks.append(asyncio.create_task(_awaited(task(self)), name="background"))
+            name = getattr(task, "__qualname__", "background")
+            self._tasks.append(asyncio.create_task(_awaited(task(self)), name=name))
 
     async def _run_bus(self) -> None:
         await self.nats.connect()
@@ -87,14 +92,37 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(consumer.run(), name=sub.durable))
 
     async def stop(self) -> None:
-        """Stop fetch loops and the relay, drain NATS, close the database."""
-        for task in reversed(self._tasks):
+        """Stop fetch loops and the relay, drain NATS, close the database.
+
+        Raises:
+            RuntimeError: a background task ignored its cancellation for
+                ``STOP_TIMEOUT_SECONDS``; it is named and its stack logged, and NATS and the
+                database are closed all the same. A shutdown that hangs instead would
+                stall a rolling update until the orchestrator kills the process, and say
+                nothing about why.
+        """
+        tasks = list(self._tasks)
+        for task in reversed(tasks):
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_TIMEOUT_SECONDS)
+        stuck = [task for task in tasks if not task.done()]
+        for task in tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: a task that failed on its own was logged then
+        for task in stuck:
+            stack = io.StringIO()
+            task.print_stack(file=stack)
+            _log.error(
+                "task %s did not stop when cancelled:\n%s", task.get_name(), stack.getvalue()
+            )
         await self.nats.close()
         await self.db.dispose()
+        if stuck:
+            names = ", ".join(task.get_name() for task in stuck)
+            raise RuntimeError(
+                f"background tasks did not stop within {STOP_TIMEOUT_SECONDS}s: {names}"
+            )
 
 
 async def _awaited(work: Awaitable[None]) -> None:
