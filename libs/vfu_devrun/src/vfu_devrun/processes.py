@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -57,12 +58,24 @@ def terminate(proc: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
         pass
 
 
+# Every port this process handed out. The kernel may give the same free port to two
+# bind(0) calls in a row once the first socket is closed, and a launcher asks for five
+# ports before any process binds one: two services on one port meant the second could not
+# start and the gateway's calls for it reached the first (a 404 in one stress run of 20).
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port that was free a moment ago on 127.0.0.1, never the same one twice."""
+    with _HANDED_OUT_LOCK:
+        while True:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port: int = sock.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 def wait_for_port(host: str, port: int, *, timeout: float = 20.0) -> None:
