@@ -279,10 +279,6 @@ def _drop(*names: str) -> Fill:
     return fill
 
 
-def _unit_fill(world: World, body: Any, data: st.DataObject) -> None:
-    body.pop("provider_id", None)  # admins only; the provider registers its own
-
-
 def _supervisor_fill(world: World, body: Any, data: st.DataObject) -> None:
     body.pop("employer_id", None)  # admins only
     if body.get("unit_ids") is not None:
@@ -307,7 +303,8 @@ TARGETS = (
             "POST", f"/api/v1/agreements/agreements/{response.json()['id']}/abandon"
         ),
     ),
-    Target("placements_create_unit", "provider", fill=_unit_fill),
+    # provider_id is for admins only; the provider registers its own units and courses.
+    Target("placements_create_unit", "provider", fill=_drop("provider_id")),
     Target("placements_update_unit", "provider", lambda world: {"unit_id": world.unit_id}),
     Target("placements_create_offer", "provider", fill=_offer_references),
     Target(

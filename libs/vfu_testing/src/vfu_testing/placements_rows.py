@@ -11,21 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from placements.offers.service import LOCATION_COLUMNS
 from vfu_common.utc import utcnow
 from vfu_common.uuid7 import new_id
 from vfu_domain.reference import municipalities
 
-# An offer repeats its unit's location, so the search filters one table.
-LOCATION_COLUMNS = (
-    "municipality_code",
-    "county_code",
-    "healthcare_region",
-    "care_setting",
-    "rural",
-    "vulnerable_area",
-    "latitude",
-    "longitude",
-)
 START = date(2027, 9, 6)  # a Monday
 END = date(2027, 10, 29)  # a Friday, eight ISO weeks later
 
