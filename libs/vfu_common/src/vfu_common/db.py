@@ -12,6 +12,7 @@ of slots (ADR 19).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -45,7 +46,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from vfu_common import sqlite_writer
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
+_log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -145,7 +149,9 @@ def _is_sqlite_file(url: str) -> bool:
     return is_sqlite_url(url) and database not in (None, "", ":memory:")
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
+def _sqlite_pragmas(
+    busy_timeout_ms: int, *, autocheckpoint: bool = True
+) -> Callable[[Any, ConnectionPoolEntry], None]:
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself, so it can be IMMEDIATE.
         dbapi_connection.isolation_level = None
@@ -156,6 +162,8 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry]
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     return on_connect
@@ -172,6 +180,18 @@ def _configure_sqlite(
 
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin_statement)
+
+    event.listen(engine.sync_engine, "begin", _begin)
+
+
+def _configure_sqlite_writer(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    """The write connection on a SQLite file, driven on the loop's thread (sqlite_writer):
+    no busy timeout on the connection, since the one wait for another process's lock is
+    at ``BEGIN IMMEDIATE``, where ``begin_immediate`` waits on a thread."""
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(0, autocheckpoint=False))
+
+    def _begin(conn: Any) -> None:
+        conn.connection.dbapi_connection.begin_immediate(busy_timeout_ms)
 
     event.listen(engine.sync_engine, "begin", _begin)
 
@@ -206,17 +226,26 @@ class Database:
         self._threaded_reads: _ThreadedSqliteReads | None = None
         self._commit_listeners: list[Callable[[], None]] = []
         if self.is_sqlite:
-            self.write_engine = create_async_engine(
-                url, pool_size=1, max_overflow=0, pool_timeout=60
-            )
             self.read_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=0, skip_autocommit_rollback=True
             )
-            _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
+            if _is_sqlite_file(url):
+                self.write_engine = create_async_engine(
+                    sqlite_writer.writer_url(url), pool_size=1, max_overflow=0, pool_timeout=60
+                )
+                _configure_sqlite_writer(self.write_engine, busy_timeout_ms)
+            else:
+                self.write_engine = create_async_engine(
+                    url, pool_size=1, max_overflow=0, pool_timeout=60
+                )
+                _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
             _configure_sqlite(self.read_engine, None, busy_timeout_ms)
             if _is_sqlite_file(url):
                 self._threaded_reads = _ThreadedSqliteReads(
                     url, self.read_concurrency, busy_timeout_ms
+                )
+                event.listen(
+                    self.write_engine.sync_engine, "commit", self._threaded_reads.after_commit
                 )
         else:
             # Every connection the pool may open is kept (no overflow): an overflow
@@ -345,6 +374,8 @@ class _ThreadedSqliteReads:
         )
         event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqlite-read")
+        self._commits = 0
+        self._checkpointing = False
         # One connection for key lookups on the event loop's thread (fetch_row): only
         # that thread uses it, and a synchronous call never interleaves with another.
         self.inline_engine: Engine = create_engine(
@@ -354,6 +385,32 @@ class _ThreadedSqliteReads:
             connect_args={"check_same_thread": False},
         )
         event.listen(self.inline_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+
+    def after_commit(self, _conn: Any) -> None:
+        """Count the writer's commits; every ``CHECKPOINT_EVERY_COMMITS`` of them, start a
+        checkpoint on a read thread (the writer's own are off: sqlite_writer).
+
+        RESTART, not PASSIVE: a passive checkpoint racing the writer never finds the WAL
+        wholly copied, so the WAL is never started over and grows without end. RESTART
+        takes the write lock for its duration (the writer's ``BEGIN IMMEDIATE`` then waits
+        on a thread, not on the loop) and leaves the WAL to be reused from its start.
+        """
+        self._commits += 1
+        if self._commits < sqlite_writer.CHECKPOINT_EVERY_COMMITS or self._checkpointing:
+            return
+        self._commits = 0
+        self._checkpointing = True
+        self._executor.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+        except Exception:
+            # The next one copies what this one left; a checkpoint is never a request's.
+            _log.exception("SQLite checkpoint failed")
+        finally:
+            self._checkpointing = False
 
     def fetch_row_inline(
         self, statement: Executable, values: Mapping[str, Any] | None
