@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -203,9 +203,43 @@ class Target:
         self.statuses: dict[int, int] = {}
         self.errors = 0
         self.rounds: list[float] = []
+        # CPU seconds per process over this target's slices (warm-ups included), and the
+        # accepted requests they served: what one booking costs each process.
+        self.cpu: dict[str, float] = {}
+        self.cpu_requests = 0
 
 
-async def load_slice(target: Target, session: Any, warmup: float, duration: float) -> None:
+def cpu_seconds(pids: dict[str, list[int]]) -> dict[str, float]:
+    """User plus system CPU seconds so far of each named group of processes (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    spent: dict[str, float] = {}
+    for name, group in pids.items():
+        total = 0
+        for pid in group:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        spent[name] = total / tick
+    return spent
+
+
+def postgres_backends() -> list[int]:
+    """The local PostgreSQL server's processes (its CPU share of a booking)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if stat.read_text().split(" (", 1)[1].startswith("postgres)"):
+                found.append(int(stat.parent.name))
+    return found
+
+
+async def load_slice(
+    target: Target,
+    session: Any,
+    warmup: float,
+    duration: float,
+    pids: Callable[[], dict[str, list[int]]],
+) -> None:
     """Closed-loop clients for ``warmup`` + ``duration`` seconds; record the measured part."""
     import aiohttp
 
@@ -215,6 +249,9 @@ async def load_slice(target: Target, session: Any, warmup: float, duration: floa
     stop_at = measure_from + duration
     latencies: list[float] = []
     clock = time.perf_counter
+    accepted = 0
+    watched = pids()
+    cpu_before = cpu_seconds(watched)
 
     async def client(index: int) -> None:
         url = target.urls[index % len(target.urls)]
@@ -237,17 +274,29 @@ async def load_slice(target: Target, session: Any, warmup: float, duration: floa
                     target.errors += 1
                 continue
             elapsed = clock() - t0
+            if status == target.ok_status:
+                nonlocal accepted
+                accepted += 1
             if counted and loop.time() <= stop_at:
                 target.statuses[status] = target.statuses.get(status, 0) + 1
                 if status == target.ok_status:
                     latencies.append(elapsed)
 
     await asyncio.gather(*(client(i) for i in range(len(target.urls))))
+    for name, seconds in cpu_seconds(watched).items():
+        target.cpu[name] = target.cpu.get(name, 0.0) + seconds - cpu_before[name]
+    target.cpu_requests += accepted
     target.latencies += latencies
     target.rounds.append(len(latencies) / duration)
 
 
-async def run_load(targets: list[Target], rounds: int, warmup: float, slice_s: float) -> None:
+async def run_load(
+    targets: list[Target],
+    rounds: int,
+    warmup: float,
+    slice_s: float,
+    pids: Callable[[], dict[str, list[int]]],
+) -> None:
     import aiohttp
 
     clients = max(len(t.urls) for t in targets)
@@ -258,7 +307,7 @@ async def run_load(targets: list[Target], rounds: int, warmup: float, slice_s: f
         for r in range(rounds):
             shift = r % len(targets)
             for target in targets[shift:] + targets[:shift]:
-                await load_slice(target, session, warmup, slice_s)
+                await load_slice(target, session, warmup, slice_s, pids)
             parts = "  ".join(f"{t.name} {t.rounds[-1]:.0f}" for t in targets)
             print(f"  round {r + 1}/{rounds} bookings/s: {parts}", flush=True)
 
@@ -338,7 +387,19 @@ def bench_database(
                 f"[{label}] {args.rounds} interleaved rounds; per target and round "
                 f"1 s warm-up + {slice_s:g} s measured"
             )
-            uvloop.run(run_load(list(targets.values()), args.rounds, 1.0, slice_s))
+
+            def pids() -> dict[str, list[int]]:
+                watched = {
+                    "clients": [os.getpid()],
+                    "gateway": [launcher.procs["gateway"].pid],
+                    "placements": [launcher.procs["placements"].pid],
+                    "baseline": [children.procs["baseline"].pid],
+                }
+                if placements_url:
+                    watched["postgres"] = postgres_backends()
+                return watched
+
+            uvloop.run(run_load(list(targets.values()), args.rounds, 1.0, slice_s, pids))
             check_counts(database_url, offers, targets)
         finally:
             children.stop_all()
@@ -446,6 +507,7 @@ def report(label: str, targets: dict[str, Target]) -> list[str]:
     print_table(
         ["target", "per s", "x baseline", "rounds", "p50 ms", "p99 ms", "accepted", "bad"], rows
     )
+    print_cpu_table(targets)
     lines = []
     for mode in MODES:
         gateway = targets[f"gateway-{mode}"]
@@ -455,6 +517,24 @@ def report(label: str, targets: dict[str, Target]) -> list[str]:
         verdict = "ok" if ratio >= target else "BELOW TARGET"
         lines.append(f"{label} {mode}: gateway/baseline {ratio:.2f} (target >= {target}) {verdict}")
     return lines
+
+
+def print_cpu_table(targets: dict[str, Target]) -> None:
+    """CPU milliseconds per accepted request, per process: where a booking's time goes.
+
+    On two cores the processes compete for the same CPUs, so a target's rate is bounded
+    by the sum of its column as much as by its busiest process.
+    """
+    names = sorted({name for t in targets.values() for name in t.cpu})
+    rows = []
+    for target in targets.values():
+        if not target.cpu_requests:
+            continue
+        per = {n: target.cpu.get(n, 0.0) * 1000 / target.cpu_requests for n in names}
+        rows.append([target.name, *(f"{per[n]:.2f}" for n in names), f"{sum(per.values()):.2f}"])
+    print()
+    print("CPU ms per accepted request (warm-ups included), by process:")
+    print_table(["target", *names, "sum"], rows)
 
 
 # --------------------------------------------------------------------------- main
