@@ -229,24 +229,24 @@ class Database:
             self.read_engine = create_async_engine(
                 url, pool_size=pool_size, max_overflow=0, skip_autocommit_rollback=True
             )
+            _configure_sqlite(self.read_engine, None, busy_timeout_ms)
             if _is_sqlite_file(url):
+                # The writer on the loop's thread, its checkpoints on the read threads.
                 self.write_engine = create_async_engine(
                     sqlite_writer.writer_url(url), pool_size=1, max_overflow=0, pool_timeout=60
                 )
                 _configure_sqlite_writer(self.write_engine, busy_timeout_ms)
-            else:
-                self.write_engine = create_async_engine(
-                    url, pool_size=1, max_overflow=0, pool_timeout=60
-                )
-                _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
-            _configure_sqlite(self.read_engine, None, busy_timeout_ms)
-            if _is_sqlite_file(url):
                 self._threaded_reads = _ThreadedSqliteReads(
                     url, self.read_concurrency, busy_timeout_ms
                 )
                 event.listen(
                     self.write_engine.sync_engine, "commit", self._threaded_reads.after_commit
                 )
+            else:  # in memory (no file the read threads could open): aiosqlite
+                self.write_engine = create_async_engine(
+                    url, pool_size=1, max_overflow=0, pool_timeout=60
+                )
+                _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE", busy_timeout_ms)
         else:
             # Every connection the pool may open is kept (no overflow): an overflow
             # connection is closed when it comes back while the pool is full, so a load
