@@ -78,14 +78,28 @@ def free_port() -> int:
                 return port
 
 
-def wait_for_port(host: str, port: int, *, timeout: float = 20.0) -> None:
-    """Block until something accepts TCP connections on host:port."""
+def wait_for_port(
+    host: str,
+    port: int,
+    *,
+    timeout: float = 20.0,
+    proc: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Block until something accepts TCP connections on host:port.
+
+    Given the ``proc`` that should listen, fail at once when it exits (e.g. the port was
+    taken meanwhile), instead of waiting out the timeout without saying why.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(
+                    f"the process for {host}:{port} exited with {proc.returncode} before listening"
+                ) from None
             time.sleep(0.05)
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
@@ -138,9 +152,12 @@ class NatsServer:
             log=log,  # type: ignore[arg-type]
         )
         try:
-            wait_for_port(self.host, self.port)
-        except TimeoutError:
+            wait_for_port(self.host, self.port, proc=self.proc)
+        except (TimeoutError, RuntimeError) as error:
             self.stop()
+            if self.log_file is not None and self.log_file.exists():
+                tail = self.log_file.read_text(errors="replace").splitlines()[-5:]
+                error.add_note("nats-server log:\n" + "\n".join(tail))
             raise
         return self
 
