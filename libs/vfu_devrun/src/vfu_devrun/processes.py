@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -58,24 +61,72 @@ def terminate(proc: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
         pass
 
 
-# Every port this process handed out. The kernel may give the same free port to two
-# bind(0) calls in a row once the first socket is closed, and a launcher asks for five
-# ports before any process binds one: two services on one port meant the second could not
-# start and the gateway's calls for it reached the first (a 404 in one stress run of 20).
-_HANDED_OUT: set[int] = set()
+# Ports are handed out from below the kernel's ephemeral range. A bind(0) port comes from
+# that range, which it shares with the local end of every outgoing connection: between
+# handing a port out and the child binding it, a client socket (or another test session's
+# bind(0)) could take it, and the child could not start (one stress run of 20). Below the
+# range nothing is assigned implicitly; a lock file per port keeps two of our processes
+# (pytest workers, a stress run beside a test session) from handing out the same one, and
+# the kernel releases the lock when the process that holds it exits.
+_POOL_LOW = 20000
+_LOCK_DIR = Path(tempfile.gettempdir()) / "vfu-port-locks"
+
+# Every port this process handed out, with its lock: never the same port twice, since a
+# launcher asks for five ports before any process binds one.
+_HANDED_OUT: dict[int, IO[bytes]] = {}
 _HANDED_OUT_LOCK = threading.Lock()
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def port_pool() -> range:
+    """The ports free_port chooses from: outside the kernel's ephemeral range."""
+    low, high = _ephemeral_range()
+    if low - _POOL_LOW >= 1000:
+        return range(_POOL_LOW, low)
+    return range(high + 1, 65536)
+
+
+def _claim(port: int) -> IO[bytes] | None:
+    """The port's lock if no other process of ours holds it and nothing listens on it."""
+    _LOCK_DIR.mkdir(exist_ok=True)
+    lock = open(_LOCK_DIR / str(port), "wb")  # noqa: SIM115 - held for the process's life
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        return None
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            lock.close()
+            return None
+    return lock
+
+
 def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1, never the same one twice."""
+    """A TCP port free on 127.0.0.1, reserved among our processes, never handed out twice."""
+    pool = port_pool()
     with _HANDED_OUT_LOCK:
-        while True:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                port: int = sock.getsockname()[1]
-            if port not in _HANDED_OUT:
-                _HANDED_OUT.add(port)
+        # A random starting point, then a walk: processes started together rarely probe
+        # the same ports, and the lock settles it when they do.
+        start = random.randrange(len(pool))  # noqa: S311 - spreading, not secrecy
+        for step in range(len(pool)):
+            port = pool[(start + step) % len(pool)]
+            if port in _HANDED_OUT:
+                continue
+            lock = _claim(port)
+            if lock is not None:
+                _HANDED_OUT[port] = lock
                 return port
+    raise RuntimeError(f"no free port in {pool.start}..{pool.stop - 1}")
 
 
 def wait_for_port(
