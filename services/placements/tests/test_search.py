@@ -22,6 +22,7 @@ from placements.search.schemas import SearchPage, SearchParams
 from placements.units.models import care_units
 from sqlalchemy import event, insert, update
 from vfu_common.db import Database
+from vfu_common.logging import current_request_id
 from vfu_domain.organisation_projection import organisations
 from vfu_testing.placements_rows import offer_row, unit_row
 
@@ -600,15 +601,16 @@ MESSAGING_STATEMENT = re.compile(r"\b(FROM|UPDATE|INTO)\s+(outbox|inbox|leases)\
 async def statements(placements_service: RunningService) -> AsyncIterator[list[str]]:
     """The SQL statements the service's engines execute for requests while the test runs.
 
-    The service's own workers (the outbox relay, the lease holders) poll the messaging
-    tables at any moment, whatever the test does; their statements are not a request's.
+    The service's own workers (the outbox relay, the lease holders, the date-driven
+    lifecycle's sweep) run statements at any moment, whatever the test does; theirs are
+    not a request's, so only statements run with a request id in context are recorded.
     """
     runtime = placements_service.app.state.runtime
     seen: list[str] = []
     engines = set(runtime.db.sync_engines())
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not MESSAGING_STATEMENT.search(statement):
+        if current_request_id() is not None and not MESSAGING_STATEMENT.search(statement):
             seen.append(statement)
 
     for engine in engines:

@@ -12,6 +12,7 @@ of slots (ADR 19).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import time
@@ -426,7 +427,12 @@ class _ThreadedSqliteReads:
         self, statement: Executable, values: Mapping[str, Any] | None
     ) -> Sequence[Row[Any]]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._run, statement, values)
+        # In the caller's context, as asyncio.to_thread does: what the statement logs (or
+        # an engine event sees) carries the request's ids.
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(
+            self._executor, context.run, self._run, statement, values
+        )
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
