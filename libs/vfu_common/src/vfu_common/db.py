@@ -430,9 +430,7 @@ class _ThreadedSqliteReads:
         # In the caller's context, as asyncio.to_thread does: what the statement logs (or
         # an engine event sees) carries the request's ids.
         context = contextvars.copy_context()
-        return await loop.run_in_executor(
-            self._executor, context.run, self._run, statement, values
-        )
+        return await loop.run_in_executor(self._executor, context.run, self._run, statement, values)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
