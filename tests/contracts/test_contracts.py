@@ -42,11 +42,33 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             problems.append(f"field {name!r} changed")
     for name in set(new.get("required", [])) - set(old.get("required", [])):
         problems.append(f"field {name!r} is newly required")
-    if old.get("$defs", {}) != {
-        k: v for k, v in new.get("$defs", {}).items() if k in old.get("$defs", {})
-    }:
-        problems.append("a referenced definition changed")
+    # A referenced definition (a nested object such as a quota) obeys the same rules:
+    # it may gain optional fields, never lose or change one.
+    new_defs = new.get("$defs", {})
+    for name, old_def in old.get("$defs", {}).items():
+        new_def = new_defs.get(name)
+        if new_def is None:
+            problems.append(f"definition {name!r} removed")
+        elif "properties" in old_def:
+            problems += [f"{name}: {problem}" for problem in breaking_changes(old_def, new_def)]
+        elif new_def != old_def:
+            problems.append(f"definition {name!r} changed")
     return problems
+
+
+def test_breaking_change_detection_in_referenced_definitions() -> None:
+    item = {"properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    old = {"properties": {"items": {"$ref": "#/$defs/Item"}}, "$defs": {"Item": item}}
+    grown = {"properties": {**item["properties"], "kind": {"default": "x"}}, "required": ["n"]}
+    assert breaking_changes(old, {**old, "$defs": {"Item": grown}}) == []
+    assert breaking_changes(old, {**old, "$defs": {"Item": {"properties": {}}}}) == [
+        "Item: field 'n' removed"
+    ]
+    assert breaking_changes(old, {**old, "$defs": {}}) == ["definition 'Item' removed"]
+    enum = {**old, "$defs": {"Unit": {"enum": ["a", "b"]}}}
+    assert breaking_changes(enum, {**old, "$defs": {"Unit": {"enum": ["a"]}}}) == [
+        "definition 'Unit' changed"
+    ]
 
 
 def test_breaking_change_detection() -> None:

@@ -49,6 +49,7 @@ SERVICE_TABLES = {
         "supervisor_projection",
         "supervisor_projection_units",
         "supervisor_assignments",
+        "quota_use",
         "idempotency_keys",
     },
     "supervisors": {

@@ -117,6 +117,7 @@ def draft(who: Parties, *names: str, **overrides: Any) -> dict[str, Any]:
                 "term": "2027-VT",
                 "unit": "student_weeks",
                 "amount": 120,
+                "kind": "ceiling",
             }
         ],
         "rates": [
@@ -201,6 +202,7 @@ async def test_draft_propose_sign_activate(agreements_service: Any, parties: Par
     assert [p["signed_at"] for p in body["parties"]] == [None, None, None]
     assert body["rates"][0]["amount_ore"] == 150_000
     assert body["documents"][0]["sha256"] == SHA
+    assert body["quotas"][0]["kind"] == "ceiling"
     assert await agreement_events(service) == []  # a draft is private
 
     proposed = await post(service, agreement_id, "propose", parties.headers("region"))
@@ -235,6 +237,7 @@ async def test_draft_propose_sign_activate(agreements_service: Any, parties: Par
     assert events[-1].data["status"] == "active"
     assert events[1].data["signer_organisation_id"] == str(parties.ids["region"])
     assert events[-1].data["rates"][0]["amount_ore"] == 150_000
+    assert events[-1].data["quotas"][0]["kind"] == "ceiling"
     assert events[-1].data["covered_municipality_codes"] == ["0380"]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
@@ -43,7 +43,10 @@ _STATUS_CODES = {
 
 
 class Problem(BaseModel):
-    """The body of every error response (RFC 9457)."""
+    """The body of every error response (RFC 9457); some problems add extension members
+    (e.g. ``quota`` on ``quota_exceeded``)."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = Field(description="Stable URI identifying the problem type")
     title: str
@@ -68,6 +71,7 @@ class ProblemError(Exception):
         *,
         headers: Mapping[str, str] | None = None,
         errors: list[dict[str, Any]] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{code}: {detail or title}")
         self.status = status
@@ -76,6 +80,9 @@ class ProblemError(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
         self.errors = errors
+        # RFC 9457 extension members: what a client needs to act on the problem (e.g. the
+        # quota a booking would pass), as JSON values beside the standard members.
+        self.extensions = dict(extensions or {})
 
 
 def problem_response(
@@ -87,8 +94,9 @@ def problem_response(
     instance: str | None = None,
     headers: Mapping[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
-    """Build a problem+json response."""
+    """Build a problem+json response (``extensions``: members beside the standard ones)."""
     body = Problem(
         type=PROBLEM_TYPE_BASE + code,
         title=title,
@@ -99,7 +107,7 @@ def problem_response(
         errors=errors,
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        {**(extensions or {}), **body.model_dump(exclude_none=True)},
         status_code=status,
         headers=dict(headers or {}),
         media_type=PROBLEM_CONTENT_TYPE,
@@ -129,6 +137,7 @@ async def _problem_error_handler(request: Request, exc: Exception) -> JSONRespon
         instance=request.url.path,
         headers=exc.headers,
         errors=exc.errors,
+        extensions=exc.extensions,
     )
 
 

@@ -49,6 +49,10 @@ ACCESS: dict[str, Access] = {
     f"POST {_BOOKING}/start": allow("provider", "admin", objects="the offer's provider"),
     f"POST {_BOOKING}/complete": allow("provider", "admin", objects="the offer's provider"),
     f"PUT {_BOOKING}/students": allow("university", "admin", objects="the booking university"),
+    f"GET {_API}/quotas": allow(
+        *_BOOKING_READERS,
+        objects="a university its own; a provider its agreements'; coordinators, admins all",
+    ),
     f"GET {_API}/search/offers": everyone(_VISIBLE_OFFER),
     f"POST {_BOOKING}/supervisors": allow("provider", "admin", objects="the offer's provider"),
     f"GET {_BOOKING}/supervisors": allow(*_BOOKING_READERS, objects=_BOOKING_PARTIES),

@@ -13,6 +13,7 @@ from placements.bookings.scheduler import run_lifecycle
 from placements.coverage.endpoints import router as coverage_router
 from placements.imports.endpoints import router as imports_router
 from placements.offers.endpoints import router as offers_router
+from placements.quotas.endpoints import router as quotas_router
 from placements.search.endpoints import router as search_router
 from placements.settings import Settings
 from placements.subscriptions import SUBSCRIPTIONS
@@ -32,6 +33,7 @@ DEFINITION = ServiceDefinition(
         imports_router,
         offers_router,
         bookings_router,
+        quotas_router,
         supervision_router,
         search_router,
     ],

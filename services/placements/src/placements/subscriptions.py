@@ -8,11 +8,16 @@ from vfu_domain import organisation_projection
 
 from placements.bookings import agreement_watch
 from placements.projections import agreements
+from placements.quotas import projection as quotas
 from placements.supervision import projection as supervisors
 
-# The agreement read model first, then the bookings feature's reaction to it.
+# The agreement read model first, then the reactions to it: the quotas' recount and the
+# bookings feature's watch.
 FROM_AGREEMENTS = chain_handlers(
-    organisation_projection.HANDLERS, agreements.HANDLERS, agreement_watch.HANDLERS
+    organisation_projection.HANDLERS,
+    agreements.HANDLERS,
+    quotas.HANDLERS,
+    agreement_watch.HANDLERS,
 )
 
 SUBSCRIPTIONS = [

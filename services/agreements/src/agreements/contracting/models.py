@@ -35,6 +35,7 @@ STATUSES = get_args(AgreementStatus)
 PARTY_ROLES = ("university", "region", "municipality", "private_provider", "coordinating_body")
 SCOPE_KINDS = ("programme", "profession", "unit", "municipality")
 QUOTA_UNITS = ("places", "student_weeks")
+QUOTA_KINDS = ("floor", "ceiling")
 RATE_BASES = ("per_student_week", "per_term", "fixed")
 
 
@@ -162,6 +163,7 @@ class AgreementQuota(Base):
     __tablename__ = "agreement_quotas"
     __table_args__ = (
         CheckConstraint(_one_of("unit", QUOTA_UNITS), name="unit_known"),
+        CheckConstraint(_one_of("kind", QUOTA_KINDS), name="kind_known"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
         CheckConstraint(
             "length(term) = 7 AND substr(term, 5, 3) IN ('-HT', '-VT')", name="term_format"
@@ -189,6 +191,7 @@ class AgreementQuota(Base):
     term: Mapped[str] = mapped_column(String(7))
     unit: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), server_default="floor")
 
 
 class AgreementRate(Base):

@@ -76,6 +76,11 @@ class QuotaIn(_Input):
     term: str = Field(pattern=r"^\d{4}-(HT|VT)$", examples=["2027-HT"])
     unit: Literal["places", "student_weeks"]
     amount: int = Field(ge=0, le=1_000_000)
+    kind: Literal["floor", "ceiling"] = Field(
+        "floor",
+        description="floor: committed volume, honoured in allocation; ceiling: the most "
+        "the university may book (bookings past it are refused with quota_exceeded)",
+    )
 
 
 class RateIn(_Input):

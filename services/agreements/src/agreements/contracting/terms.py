@@ -32,6 +32,7 @@ def _quotas(agreement: Agreement) -> list[QuotaV1]:
             term=q.term,
             unit=q.unit,
             amount=q.amount,
+            kind=q.kind,
         )
         for q in agreement.quotas
     ]

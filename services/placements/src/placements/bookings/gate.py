@@ -23,6 +23,7 @@ from vfu_domain.coverage import (
 from placements.bookings import errors, repository
 from placements.bookings.schemas import BookingCreate
 from placements.offers.models import Offer
+from placements.quotas import claims, counters
 
 
 def require_visible_offer(offer: Offer, terms: Sequence[AgreementTermsV1]) -> None:
@@ -73,6 +74,34 @@ def covering_decision(
             decision = attempt
     assert decision is not None  # profession_code is NOT NULL
     return decision
+
+
+async def count_against_quotas(
+    session: AsyncSession,
+    terms: Sequence[AgreementTermsV1],
+    agreement_id: uuid.UUID,
+    offer: Offer,
+    university_id: uuid.UUID,
+    places: int,
+) -> None:
+    """Count the places against the quotas of the covering agreement's series.
+
+    Raises:
+        ProblemError: 409 ``quota_exceeded`` when a ceiling quota would be passed.
+    """
+    series_id = next(t.series_id for t in terms if t.agreement_id == agreement_id)
+    claim = claims.claim(
+        series_id=series_id,
+        university_id=university_id,
+        term=offer.term,
+        codes=(offer.programme_code, offer.profession_code),
+        start=offer.start_date,
+        end=offer.end_date,
+        places=places,
+    )
+    keys = claims.quota_keys(terms, claim)
+    if keys:  # most agreements have no quota for the booking: no statement then
+        await counters.take(session, claim, keys)
 
 
 async def why_not_taken(

@@ -73,8 +73,9 @@ async def request_booking(
 
     The refusals come in this order: the offer must be visible to the university (404
     ``offer_not_found``), published (409 ``offer_not_bookable``), covered by an active
-    agreement (409 ``no_active_agreement``) and have the places free (409
-    ``capacity_exceeded``). The places are taken first, in one conditional UPDATE that
+    agreement (409 ``no_active_agreement``), have the places free (409
+    ``capacity_exceeded``) and fit every ceiling quota of the agreement (409
+    ``quota_exceeded``). The places are taken first, in one conditional UPDATE that
     returns the offer, and every check runs on that row; a refusal rolls the whole
     transaction back. That keeps the accepted path to few round trips (the service's hot
     path), and on PostgreSQL the offer's row lock is taken after the agreement terms are
@@ -99,6 +100,7 @@ async def request_booking(
         raise await gate.why_not_taken(session, data, terms, university_id)
     gate.require_visible_offer(offer, terms)
     agreement_id = gate.covering_agreement(terms, offer, university_id)
+    await gate.count_against_quotas(session, terms, agreement_id, offer, university_id, data.places)
     row = await _write_booking(session, offer, data, university_id, agreement_id, principal, now)
     body = BookingOut.from_row(row, data.student_ids).model_dump_json()
     await guard.remember(session, 201, body)

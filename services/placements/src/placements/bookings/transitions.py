@@ -6,8 +6,9 @@ changes a booking's status.
 ``try_apply``): the provider's and university's requests, the date-driven scheduler and
 an offer's withdrawal alike. Each move is, in the caller's transaction, the change of the
 offer's counters by the places the booking holds before and after, then a conditional
-UPDATE of the booking on the status and place counts it was read with, then its event:
-a lost race changes and emits nothing. The offer row is always written before the
+UPDATE of the booking on the status and place counts it was read with, then the release
+of the places it gave up from its agreement's quotas, then its event: a lost race
+changes and emits nothing. The offer row is always written before the
 booking row, so concurrent transactions on PostgreSQL take their locks in one order and
 cannot deadlock.
 """
@@ -33,6 +34,8 @@ from vfu_common.utc import utcnow
 from placements.bookings import errors, repository
 from placements.bookings.events import emit_booking_event
 from placements.bookings.models import Booking
+from placements.quotas import counters as quota_counters
+from placements.quotas.claims import Claim, claim
 from placements.vocabularies import BookingStatus
 
 # A booking holds its requested places on the offer while requested, and its confirmed
@@ -133,9 +136,24 @@ async def try_apply(
     if row is None:
         # Changed since it was read (an offer change above is rolled back with this).
         return None
+    released = held_before + confirmed_before - held_after - confirmed_after
+    if released > 0 and row.agreement_id is not None:
+        await quota_counters.release(session, row.agreement_id, _claim_of(row, released))
     students = await repository.student_ids(session, booking.id)
     await emit_booking_event(session, transition.event, row, student_count=len(students))
     return row, students
+
+
+def _claim_of(row: Booking, places: int) -> Claim:
+    return claim(
+        series_id=None,
+        university_id=row.university_id,
+        term=row.term,
+        codes=(row.programme_code, row.profession_code),
+        start=row.start_date,
+        end=row.end_date,
+        places=places,
+    )
 
 
 # How often ``apply`` re-reads a booking a concurrent move changed and tries again. Each

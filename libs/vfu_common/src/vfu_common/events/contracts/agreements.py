@@ -52,13 +52,20 @@ class AgreementPartyV1(EventPayload):
 
 
 class QuotaV1(EventPayload):
-    """Committed placement volume for a university, programme and term."""
+    """Committed placement volume for a university, programme and term.
+
+    A ``floor`` is volume the provider commits to: allocation honours it, bookings count
+    against it and are never refused by it. A ``ceiling`` is the most the university may
+    book: the placements service refuses a booking that would pass it. Events published
+    before quotas had a kind carry none and mean a floor.
+    """
 
     university_organisation_id: uuid.UUID
     programme_code: str
     term: str = Field(pattern=r"^\d{4}-(HT|VT)$")
     unit: Literal["places", "student_weeks"]
     amount: int = Field(ge=0)
+    kind: Literal["floor", "ceiling"] = "floor"
 
 
 class CompensationRateV1(EventPayload):
