@@ -9,6 +9,8 @@ predicts every outcome. After every step:
 * each offer's ``held_places`` is the sum of ``requested_places`` of its requested
   bookings, its ``confirmed_places`` the sum of ``confirmed_places`` of its confirmed, in
   progress and completed bookings, and their total never exceeds ``places``;
+* the agreement's ceiling quota counts the places every booking takes, across offers,
+  and never exceeds its amount (a request past it is refused with ``quota_exceeded``);
 * every booking has the status the model predicts;
 * every change of a booking was announced by exactly one event, in order, with the
   booking's version, and nothing else was announced.
@@ -45,11 +47,12 @@ from placements.bookings.schemas import BookingConfirm, BookingCreate, BookingOu
 from placements.offers import service as offers
 from placements.offers.models import capacity_offers
 from placements.offers.schemas import OfferUpdate
+from placements.quotas.models import quota_use
 from placements.subscriptions import FROM_AGREEMENTS as HANDLERS
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from vfu_common.db import Database
 from vfu_common.errors import ProblemError
-from vfu_common.events.contracts import AGREEMENT_ACTIVATED
+from vfu_common.events.contracts import AGREEMENT_ACTIVATED, QuotaV1
 from vfu_common.events.envelope import Envelope
 from vfu_common.idempotency import idempotency_keys
 from vfu_common.messaging.outbox import build_envelope
@@ -68,6 +71,15 @@ UNIVERSITY = Principal(
 PROVIDER = Principal(subject="region", organisation_id=REGION_ID, roles=frozenset({"provider"}))
 HOLDING = ("requested",)
 CONFIRMED = ("confirmed", "in_progress", "completed")
+# Offers have up to 6 places and requests up to 4: the ceiling binds in many examples.
+CEILING = QuotaV1(
+    university_organisation_id=UNIVERSITY_ID,
+    programme_code="sjukskoterskeprogrammet",
+    term="2027-HT",
+    unit="places",
+    amount=3,
+    kind="ceiling",
+)
 
 
 class World:
@@ -86,7 +98,7 @@ class World:
         return self.loop.run_until_complete(work)
 
     async def _agreement(self) -> None:
-        terms = agreement_terms()
+        terms = agreement_terms(quotas=[CEILING])
         payload = AGREEMENT_ACTIVATED.payload.model_validate(terms.model_dump())
         envelope = build_envelope(
             AGREEMENT_ACTIVATED,
@@ -103,6 +115,7 @@ class World:
             for table in (booking_students, bookings_table, capacity_offers, outbox):
                 await session.execute(delete(table))
             await session.execute(delete(idempotency_keys))
+            await session.execute(update(quota_use).values(used=0, excess=0))
 
     def close(self) -> None:
         self.run(self.db.dispose())
@@ -160,6 +173,9 @@ class OffersAndBookings(RuleBasedStateMachine):
     def free(self, offer: OfferModel) -> int:
         return offer.places - sum(self.taken(offer))
 
+    def quota_used(self) -> int:
+        return sum(sum(self.taken(offer)) for offer in self.offers)
+
     # --- rules -----------------------------------------------------------------------------
 
     @initialize(target=offers_bundle, places=st.integers(1, 6), auto_confirm=st.booleans())
@@ -193,6 +209,9 @@ class OffersAndBookings(RuleBasedStateMachine):
             return multiple()
         if places > self.free(offer):
             assert code == "capacity_exceeded"
+            return multiple()
+        if self.quota_used() + places > CEILING.amount:
+            assert code == "quota_exceeded"
             return multiple()
         assert code is None
         stored, replayed = result
@@ -329,7 +348,8 @@ class OffersAndBookings(RuleBasedStateMachine):
 
     @invariant()
     def counts_and_events_agree(self) -> None:
-        offers_rows, booking_rows, envelopes = self.world.run(self._state())
+        offers_rows, booking_rows, envelopes, quota_used = self.world.run(self._state())
+        assert quota_used == self.quota_used() <= CEILING.amount
         for offer in self.offers:
             row = offers_rows[offer.id]
             held, confirmed = self.taken(offer)
@@ -358,7 +378,7 @@ class OffersAndBookings(RuleBasedStateMachine):
             assert versions[-1] == row["version"]
             assert mine[-1].data["status"] == row["status"]
 
-    async def _state(self) -> tuple[dict[Any, Any], dict[Any, Any], list[Envelope]]:
+    async def _state(self) -> tuple[dict[Any, Any], dict[Any, Any], list[Envelope], int]:
         async with self.world.db.read() as session:
             offer_rows = {
                 r["id"]: r for r in (await session.execute(select(capacity_offers))).mappings()
@@ -370,7 +390,8 @@ class OffersAndBookings(RuleBasedStateMachine):
                 await session.execute(select(outbox.c.payload).order_by(outbox.c.seq))
             ).scalars()
             envelopes = [Envelope.from_bytes(p) for p in payloads]
-        return offer_rows, booking_rows, envelopes
+            used = (await session.execute(select(quota_use.c.used))).scalar_one()
+        return offer_rows, booking_rows, envelopes, used
 
     def teardown(self) -> None:
         self.world.run(self.world.clear())

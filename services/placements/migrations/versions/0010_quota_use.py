@@ -32,13 +32,15 @@ def upgrade() -> None:
         sa.Column("used", sa.Integer(), nullable=False),
         sa.Column("excess", sa.Integer(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.CheckConstraint("kind IN ('floor', 'ceiling')", name="ck_quota_use_kind_known"),
-        sa.CheckConstraint("unit IN ('places', 'student_weeks')", name="ck_quota_use_unit_known"),
-        sa.CheckConstraint("amount >= 0", name="ck_quota_use_amount_non_negative"),
-        sa.CheckConstraint("used >= 0", name="ck_quota_use_used_non_negative"),
-        sa.CheckConstraint("excess >= 0", name="ck_quota_use_excess_non_negative"),
+        sa.CheckConstraint("kind IN ('floor', 'ceiling')", name=op.f("ck_quota_use_kind_known")),
         sa.CheckConstraint(
-            "kind = 'floor' OR used <= amount + excess", name="ck_quota_use_ceiling_holds"
+            "unit IN ('places', 'student_weeks')", name=op.f("ck_quota_use_unit_known")
+        ),
+        sa.CheckConstraint("amount >= 0", name=op.f("ck_quota_use_amount_non_negative")),
+        sa.CheckConstraint("used >= 0", name=op.f("ck_quota_use_used_non_negative")),
+        sa.CheckConstraint("excess >= 0", name=op.f("ck_quota_use_excess_non_negative")),
+        sa.CheckConstraint(
+            "kind = 'floor' OR used <= amount + excess", name=op.f("ck_quota_use_ceiling_holds")
         ),
         sa.PrimaryKeyConstraint(
             "series_id", "university_id", "programme_code", "term", "unit", name="pk_quota_use"
