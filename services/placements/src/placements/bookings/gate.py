@@ -91,7 +91,6 @@ async def count_against_quotas(
     """
     series_id = next(t.series_id for t in terms if t.agreement_id == agreement_id)
     claim = claims.claim(
-        series_id=series_id,
         university_id=university_id,
         term=offer.term,
         codes=(offer.programme_code, offer.profession_code),
@@ -99,9 +98,9 @@ async def count_against_quotas(
         end=offer.end_date,
         places=places,
     )
-    keys = claims.quota_keys(terms, claim)
+    keys = claims.quota_keys(terms, series_id, claim)
     if keys:  # most agreements have no quota for the booking: no statement then
-        await counters.take(session, claim, keys)
+        await counters.take(session, series_id, claim, keys)
 
 
 async def why_not_taken(

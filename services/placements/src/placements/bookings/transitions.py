@@ -146,7 +146,6 @@ async def try_apply(
 
 def _claim_of(row: Booking, places: int) -> Claim:
     return claim(
-        series_id=None,
         university_id=row.university_id,
         term=row.term,
         codes=(row.programme_code, row.profession_code),

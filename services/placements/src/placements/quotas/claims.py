@@ -21,10 +21,8 @@ from placements.bookings.events import iso_weeks_spanned
 
 @dataclass(frozen=True)
 class Claim:
-    """Places one booking takes (or gives back) under one agreement series (``series_id``
-    is None where the caller names the covering version instead: a release)."""
+    """Places one booking takes (or gives back), whatever agreement it is under."""
 
-    series_id: uuid.UUID | None
     university_id: uuid.UUID
     term: str
     programme_codes: tuple[str, ...]
@@ -38,7 +36,6 @@ class Claim:
 
 def claim(
     *,
-    series_id: uuid.UUID | None,
     university_id: uuid.UUID,
     term: str,
     codes: Iterable[str | None],
@@ -48,7 +45,6 @@ def claim(
 ) -> Claim:
     """The claim of ``places`` on a placement of ``term`` from ``start`` to ``end``."""
     return Claim(
-        series_id=series_id,
         university_id=university_id,
         term=term,
         programme_codes=tuple(sorted({code for code in codes if code})),
@@ -57,8 +53,11 @@ def claim(
     )
 
 
-def quota_keys(terms: Iterable[AgreementTermsV1], claim: Claim) -> list[tuple[str, str]]:
-    """(programme code, unit) of every quota the claim may count against, sorted.
+def quota_keys(
+    terms: Iterable[AgreementTermsV1], series_id: uuid.UUID, claim: Claim
+) -> list[tuple[str, str]]:
+    """(programme code, unit) of every quota of the series the claim may count against,
+    sorted.
 
     Read from every projected version of the series the caller has at hand: a superset
     of the rows ``quotas.projection`` keeps (those of the latest covering version), so a
@@ -67,7 +66,7 @@ def quota_keys(terms: Iterable[AgreementTermsV1], claim: Claim) -> list[tuple[st
     keys = {
         (quota.programme_code, quota.unit)
         for version in terms
-        if version.series_id == claim.series_id
+        if version.series_id == series_id
         for quota in version.quotas
         if quota.university_organisation_id == claim.university_id
         and quota.term == claim.term

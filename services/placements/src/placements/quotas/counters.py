@@ -39,8 +39,10 @@ _TAKE = (
 _READ_ONE = select(quota_use).where(_ONE_ROW)
 
 
-async def take(session: AsyncSession, claim: Claim, keys: Sequence[tuple[str, str]]) -> None:
-    """Count ``claim`` against the quota rows of ``keys`` (programme code, unit).
+async def take(
+    session: AsyncSession, series_id: uuid.UUID, claim: Claim, keys: Sequence[tuple[str, str]]
+) -> None:
+    """Count ``claim`` against the series' quota rows of ``keys`` (programme code, unit).
 
     Raises:
         ProblemError: 409 ``quota_exceeded`` naming the ceiling, its amount and use; the
@@ -49,7 +51,7 @@ async def take(session: AsyncSession, claim: Claim, keys: Sequence[tuple[str, st
     now = utcnow()
     for programme_code, unit in sorted(keys):
         key = {
-            "of_series": claim.series_id,
+            "of_series": series_id,
             "of_university": claim.university_id,
             "of_programme": programme_code,
             "of_term": claim.term,

@@ -41,6 +41,19 @@ def _key(quota: QuotaV1) -> _Key:
     return (quota.university_organisation_id, quota.programme_code, quota.term, quota.unit)
 
 
+def _row(series_id: uuid.UUID, key: _Key) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE conditions of one quota row."""
+    q = quota_use.c
+    university_id, programme_code, term, unit = key
+    return (
+        q.series_id == series_id,
+        q.university_id == university_id,
+        q.programme_code == programme_code,
+        q.term == term,
+        q.unit == unit,
+    )
+
+
 async def _series_terms(session: AsyncSession, series_id: uuid.UUID) -> list[AgreementTermsV1]:
     stmt = (
         select(agreements.c.terms)
@@ -65,7 +78,6 @@ async def _use_of_bookings(session: AsyncSession, versions: Sequence[uuid.UUID],
     for row in await session.execute(stmt):
         held, confirmed = places_taken(row.status, row.requested_places, row.confirmed_places)
         taken = claim(
-            series_id=None,
             university_id=university_id,
             term=term,
             codes=[programme_code],
@@ -96,35 +108,19 @@ async def on_agreement_event(
         )
     }
     now = utcnow()
-    q = quota_use.c
     for key in existing.keys() - wanted.keys():
-        await session.execute(
-            delete(quota_use).where(
-                q.series_id == series_id,
-                q.university_id == key[0],
-                q.programme_code == key[1],
-                q.term == key[2],
-                q.unit == key[3],
-            )
-        )
+        await session.execute(delete(quota_use).where(*_row(series_id, key)))
     version_ids = [v.agreement_id for v in versions]
     for key, quota in wanted.items():
-        where = (
-            q.series_id == series_id,
-            q.university_id == key[0],
-            q.programme_code == key[1],
-            q.term == key[2],
-            q.unit == key[3],
-        )
         if key in existing:
             await session.execute(
                 update(quota_use)
-                .where(*where)
+                .where(*_row(series_id, key))
                 .values(
                     agreement_id=latest.agreement_id,
                     kind=quota.kind,
                     amount=quota.amount,
-                    excess=_excess(quota, q.used),
+                    excess=_excess(quota, quota_use.c.used),
                     updated_at=now,
                 )
             )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from vfu_domain.terms import TERM_PATTERN
+from pydantic import BaseModel, ConfigDict, Field
 
+from placements.offers.schemas import Term
 from placements.quotas.models import QuotaUse
-
-Term = Annotated[str, StringConstraints(pattern=TERM_PATTERN), Field(examples=["2027-HT"])]
 
 
 class QuotaFilters(BaseModel):

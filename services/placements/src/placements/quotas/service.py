@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vfu_common.pagination import PageParams, encode_cursor, invalid_cursor
 from vfu_common.principal import Principal
 
+from placements.bookings.access import OVERSEER_ROLES
 from placements.quotas import repository
 from placements.quotas.models import QuotaUse
 from placements.quotas.schemas import QuotaFilters, QuotaUseOut
-
-OVERSEER_ROLES = ("admin", "coordinator")
 
 
 async def list_quotas(
