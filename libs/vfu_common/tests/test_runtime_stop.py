@@ -9,6 +9,7 @@ import pytest
 from vfu_common import app_factory
 from vfu_common.app_factory import ServiceDefinition, ServiceRuntime
 from vfu_common.db import Database
+from vfu_common.logging import bind_context, current_request_id
 from vfu_common.messaging.connection import NatsConnection
 from vfu_common.settings import BaseServiceSettings
 
@@ -64,3 +65,21 @@ async def test_well_behaved_tasks_stop_quietly(tmp_path: Path) -> None:
     await asyncio.sleep(0)
     await asyncio.wait_for(runtime.stop(), timeout=5)
     assert all(task.done() for task in runtime._tasks)
+
+
+async def test_workers_start_without_the_ids_of_the_context_that_started_them(
+    tmp_path: Path,
+) -> None:
+    seen: list[str | None] = []
+
+    async def worker(runtime: ServiceRuntime) -> None:
+        seen.append(current_request_id())
+        await asyncio.sleep(3600)
+
+    bind_context(request_id="starting-request", correlation_id=None, traceparent=None)
+    runtime = _runtime(tmp_path, worker)
+    await runtime.start()
+    await asyncio.sleep(0)
+    await asyncio.wait_for(runtime.stop(), timeout=5)
+    assert current_request_id() == "starting-request"  # the test's own context is as bound
+    assert seen == [None]

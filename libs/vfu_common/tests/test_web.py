@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import logging
@@ -177,12 +178,18 @@ def test_log_lines_are_json_with_request_correlation_and_trace_ids(
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
     configure_logging("INFO", service="test")
-    bind_context(
-        request_id="r-1",
-        correlation_id="c-1",
-        traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-    )
-    logging.getLogger("vfu.test").info("booked %d places", 3)
+
+    def log_in_a_request() -> None:
+        bind_context(
+            request_id="r-1",
+            correlation_id="c-1",
+            traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
+        logging.getLogger("vfu.test").info("booked %d places", 3)
+
+    # In a copy of the context: bound in the test's own (a synchronous test runs in the
+    # worker's main context), the ids would label every later test's tasks.
+    contextvars.copy_context().run(log_in_a_request)
     line = json.loads(out.getvalue().strip().splitlines()[-1])
     assert line["event"] == "booked 3 places"
     assert line["request_id"] == "r-1"

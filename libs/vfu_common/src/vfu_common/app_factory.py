@@ -8,6 +8,7 @@ lives here, so three services do not carry three copies of it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -71,11 +72,20 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Start the bus in the background: HTTP serves while NATS is still away."""
-        self._tasks.append(asyncio.create_task(self._run_bus(), name="bus"))
+        """Start the bus in the background: HTTP serves while NATS is still away.
+
+        Each worker starts in an empty context: a task copies the context it is created
+        in, and a request or event id bound there (by whatever started the service)
+        would otherwise label every statement and log line the worker ever writes.
+        """
+        self._tasks.append(
+            asyncio.create_task(self._run_bus(), name="bus", context=contextvars.Context())
+        )
         for task in self.definition.background:
             name = getattr(task, "__qualname__", "background")
-            self._tasks.append(asyncio.create_task(_awaited(task(self)), name=name))
+            self._tasks.append(
+                asyncio.create_task(_awaited(task(self)), name=name, context=contextvars.Context())
+            )
 
     async def _run_bus(self) -> None:
         await self.nats.connect()
