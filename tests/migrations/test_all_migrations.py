@@ -50,6 +50,11 @@ SERVICE_TABLES = {
         "supervisor_projection_units",
         "supervisor_assignments",
         "quota_use",
+        "planning_rounds",
+        "planning_round_scope",
+        "planning_round_policies",
+        "planning_round_gates_passed",
+        "demand_lines",
         "idempotency_keys",
     },
     "supervisors": {

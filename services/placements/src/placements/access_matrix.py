@@ -19,6 +19,10 @@ _VISIBLE_OFFER = (
     "published offers by visibility (partners: universities with an agreement with the "
     "provider); drafts only to their owner and admins; others 404"
 )
+_ROUNDS = f"{_API}/rounds"
+_ROUND = f"{_ROUNDS}/{{round_id}}"
+_ROUND_AUTHORITY = "a coordinator over its healthcare region, a provider over its own units; admins"
+_DEMAND_READERS = "the line's university, the round's coordinator, admins; others 403/404"
 _BOOKING_PARTIES = "the booking university, the offer's provider, coordinators, admins"
 _BOOKING_READERS = ("university", "provider", "coordinator", "admin")
 
@@ -52,6 +56,25 @@ ACCESS: dict[str, Access] = {
     f"GET {_API}/quotas": allow(
         *_BOOKING_READERS,
         objects="a university its own; a provider its agreements'; coordinators, admins all",
+    ),
+    f"POST {_ROUNDS}": allow("coordinator", "provider", "admin", objects=_ROUND_AUTHORITY),
+    f"GET {_ROUNDS}": allow(*_BOOKING_READERS, objects="every round"),
+    f"GET {_ROUND}": allow(*_BOOKING_READERS, objects="every round"),
+    f"PUT {_ROUND}/policy": allow(
+        "coordinator", "provider", "admin", objects="the round's own organisation; admins"
+    ),
+    f"GET {_ROUND}/policies": allow(*_BOOKING_READERS, objects="every round"),
+    f"POST {_ROUND}/demand": allow(
+        "university", "admin", objects="for the caller's own university"
+    ),
+    f"GET {_ROUND}/demand": allow(*_BOOKING_READERS, objects=_DEMAND_READERS),
+    f"GET {_ROUND}/demand-summary": allow(*_BOOKING_READERS, objects="every round's totals"),
+    f"GET {_ROUND}/demand/{{line_id}}": allow(*_BOOKING_READERS, objects=_DEMAND_READERS),
+    f"PATCH {_ROUND}/demand/{{line_id}}": allow(
+        "university", "admin", objects="the line's university"
+    ),
+    f"POST {_ROUND}/demand/{{line_id}}/withdraw": allow(
+        "university", "admin", objects="the line's university"
     ),
     f"GET {_API}/search/offers": everyone(_VISIBLE_OFFER),
     f"POST {_BOOKING}/supervisors": allow("provider", "admin", objects="the offer's provider"),

@@ -1,5 +1,5 @@
 """The placements service: care units, capacity offers, bookings, the supervisor gate,
-portal search."""
+portal search, the term's planning rounds."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from placements.access_matrix import ACCESS
 from placements.bookings.endpoints import router as bookings_router
 from placements.bookings.scheduler import run_lifecycle
 from placements.coverage.endpoints import router as coverage_router
+from placements.demand.endpoints import router as demand_router
 from placements.imports.endpoints import router as imports_router
 from placements.offers.endpoints import router as offers_router
 from placements.quotas.endpoints import router as quotas_router
+from placements.rounds.endpoints import router as rounds_router
 from placements.search.endpoints import router as search_router
 from placements.settings import Settings
 from placements.subscriptions import SUBSCRIPTIONS
@@ -34,6 +36,8 @@ DEFINITION = ServiceDefinition(
         offers_router,
         bookings_router,
         quotas_router,
+        rounds_router,
+        demand_router,
         supervision_router,
         search_router,
     ],

@@ -9,8 +9,10 @@ from vfu_domain import organisation_projection
 
 from placements import models
 from placements.bookings import models as _bookings  # noqa: F401  (registers tables)
+from placements.demand import models as _demand  # noqa: F401  (registers tables)
 from placements.projections import agreements
 from placements.quotas import models as _quotas  # noqa: F401  (registers tables)
+from placements.rounds import models as _rounds  # noqa: F401  (registers tables)
 from placements.search import indexes as _search_indexes  # noqa: F401  (registers the search indexes)
 from placements.supervision import models as _supervision  # noqa: F401  (registers tables)
 

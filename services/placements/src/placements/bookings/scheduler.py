@@ -1,5 +1,6 @@
-"""The placement lifecycle: confirmed bookings start on their first day, and placements
-in progress complete after their last day.
+"""The placement lifecycle: confirmed bookings start on their first day, placements in
+progress complete after their last day, and each planning round's passed gates are
+announced.
 
 One replica acts at a time, under the database lease ``placements-lifecycle``. The lease
 only saves work: each step is a conditional UPDATE on the booking's status, so even two
@@ -22,6 +23,7 @@ from vfu_common.scheduler import LeasedScheduler
 
 from placements.bookings import service
 from placements.calendar import CALENDAR
+from placements.rounds import service as rounds
 from placements.settings import Settings
 
 LEASE_NAME = "placements-lifecycle"
@@ -33,6 +35,7 @@ class TickReport:
 
     started: list[uuid.UUID] = field(default_factory=list)
     completed: list[uuid.UUID] = field(default_factory=list)
+    rounds_announced: list[uuid.UUID] = field(default_factory=list)
 
 
 class LifecycleScheduler(LeasedScheduler):
@@ -68,6 +71,9 @@ class LifecycleScheduler(LeasedScheduler):
         for booking_id in await self.due(service.due_completions, day):
             if await self.step(service.complete_if_due, booking_id, day):
                 report.completed.append(booking_id)
+        for round_id in await self.due(rounds.due_gate_announcements, day):
+            if await self.step(rounds.announce_passed_gates, round_id, day):
+                report.rounds_announced.append(round_id)
         return report
 
 

@@ -1,6 +1,6 @@
 """Typed event contracts: one pydantic model per event type and major version, by the
-service that publishes them (``agreements``, ``placements``, ``supervisors``), and the
-registry that binds each event type to its model (``registry``).
+service that publishes them (``agreements``, ``placements`` with its ``planning`` rounds,
+``supervisors``), and the registry that binds each event type to its model (``registry``).
 
 Rules: a v1 payload may only gain optional fields; a breaking change is a
 new ``v2`` type. ``tests/contracts`` snapshots the JSON Schema of every payload and fails
@@ -86,6 +86,24 @@ from vfu_common.events.contracts.placements import (
     UnitRegisteredV1,
     UnitV1,
 )
+from vfu_common.events.contracts.planning import (
+    DEMAND_CHANGED,
+    DEMAND_SUBMITTED,
+    DEMAND_WITHDRAWN,
+    ROUND_GATE_PASSED,
+    ROUND_OPENED,
+    ROUND_POLICY_PUBLISHED,
+    DemandLineStatus,
+    DemandLineV1,
+    FairnessBasis,
+    PolicyTierV1,
+    RoundGate,
+    RoundGatesV1,
+    RoundMode,
+    RoundPolicyV1,
+    RoundScopeV1,
+    RoundV1,
+)
 from vfu_common.events.contracts.registry import (
     EventContract,
     EventPayload,
@@ -127,6 +145,9 @@ __all__ = [
     "BOOKING_CONFIRMED",
     "BOOKING_DECLINED",
     "BOOKING_REQUESTED",
+    "DEMAND_CHANGED",
+    "DEMAND_SUBMITTED",
+    "DEMAND_WITHDRAWN",
     "OFFER_CLOSED",
     "OFFER_PUBLISHED",
     "OFFER_UPDATED",
@@ -137,6 +158,9 @@ __all__ = [
     "PLACEMENT_STARTED",
     "PROVIDER_ROLES",
     "QUALIFICATION_CHANGED",
+    "ROUND_GATE_PASSED",
+    "ROUND_OPENED",
+    "ROUND_POLICY_PUBLISHED",
     "SUPERVISOR_ASSIGNED",
     "SUPERVISOR_CHANGED",
     "SUPERVISOR_REGISTERED",
@@ -168,8 +192,11 @@ __all__ = [
     "BookingStatus",
     "BookingV1",
     "CompensationRateV1",
+    "DemandLineStatus",
+    "DemandLineV1",
     "EventContract",
     "EventPayload",
+    "FairnessBasis",
     "OfferClosedV1",
     "OfferPublishedV1",
     "OfferStatus",
@@ -183,8 +210,15 @@ __all__ = [
     "PartyRole",
     "PlacementCompletedV1",
     "PlacementStartedV1",
+    "PolicyTierV1",
     "QualificationChangedV1",
     "QuotaV1",
+    "RoundGate",
+    "RoundGatesV1",
+    "RoundMode",
+    "RoundPolicyV1",
+    "RoundScopeV1",
+    "RoundV1",
     "SupervisionModel",
     "SupervisorAssignedV1",
     "SupervisorAssignmentV1",

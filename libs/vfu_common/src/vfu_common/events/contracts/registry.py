@@ -32,7 +32,8 @@ class EventContract:
 P = TypeVar("P", bound=EventPayload)
 # The modules of this package that define the platform's own payloads.
 _PLATFORM_MODULES = tuple(
-    f"vfu_common.events.contracts.{name}" for name in ("agreements", "placements", "supervisors")
+    f"vfu_common.events.contracts.{name}"
+    for name in ("agreements", "placements", "planning", "supervisors")
 )
 
 _REGISTRY: dict[str, EventContract] = {}
