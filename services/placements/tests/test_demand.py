@@ -6,10 +6,13 @@ Through the real app over HTTP, on SQLite and PostgreSQL; the calendar is pinned
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from placements.calendar import CALENDAR
 
 from services.placements.tests.booking_kit import events, problem_code
@@ -284,3 +287,120 @@ async def test_a_repeated_submission_with_its_idempotency_key_stores_one_line(
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert len(await events(placements_service.db, type_suffix="demand.submitted.v1")) == 1
+
+
+# --- bulk import ------------------------------------------------------------------------
+
+CSV_HEADER = (
+    "profession_code;programme_code;course_code;first_week;last_week;start_date;end_date;"
+    "students;municipality_codes;accepts_other_weeks"
+)
+
+
+def csv_file(*rows: str) -> bytes:
+    return ("\ufeff" + "\n".join((CSV_HEADER, *rows)) + "\n").encode()
+
+
+async def upload(
+    service: RunningService, path: str, content: bytes, name: str = "demand.csv", **params: Any
+) -> Any:
+    return await service.call(
+        UNIVERSITY, "POST", f"{path}/demand/import", files={"file": (name, content)}, params=params
+    )
+
+
+GOOD_ROWS = (
+    "sjukskoterska;sjukskoterskeprogrammet;3SJ201;2027-W36;2027-W43;;;24;0380|0381;ja",
+    "arbetsterapeut;arbetsterapeutprogrammet;3AT101;;;2027-09-13;2027-10-08;6;;nej",
+)
+
+
+async def test_an_import_stores_every_row_or_none(
+    placements_service: RunningService, round_path: str
+) -> None:
+    dry = await upload(placements_service, round_path, csv_file(*GOOD_ROWS), dry_run="true")
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["created"], dry.json()["dry_run"]) == (0, True)
+    assert await events(placements_service.db, type_suffix="demand.submitted.v1") == []
+
+    bad = await upload(
+        placements_service,
+        round_path,
+        csv_file(
+            *GOOD_ROWS,
+            "sjukskoterska;sjukskoterskeprogrammet;3SJ201;;;2027-09-06;2027-10-29;0;;",
+            "sjukskoterska;sjukskoterskeprogrammet;3SJ201;;;2028-03-06;2028-03-29;4;;",
+        ),
+    )
+    assert bad.status_code == 422, bad.text
+    assert problem_code(bad) == "import_has_errors"
+    assert [
+        (r["row"], [(e["field"], e["code"]) for e in r["errors"]]) for r in bad.json()["errors"]
+    ] == [
+        (4, [("students", "greater_than_equal")]),
+        (5, [("start_date", "period_outside_term")]),
+    ]
+    assert await events(placements_service.db, type_suffix="demand.submitted.v1") == []
+
+    stored = await upload(placements_service, round_path, csv_file(*GOOD_ROWS))
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["created"] == 2
+    lines = (await placements_service.call(UNIVERSITY, "GET", f"{round_path}/demand")).json()[
+        "items"
+    ]
+    assert [(line["start_date"], line["end_date"], line["students"]) for line in lines] == [
+        ("2027-09-06", "2027-10-29", 24),
+        ("2027-09-13", "2027-10-08", 6),
+    ]
+    assert lines[0]["municipality_codes"] == ["0380", "0381"]
+    assert [line["accepts_other_weeks"] for line in lines] == [True, False]
+    assert [r["demand_line_id"] for r in stored.json()["rows"]] == [line["id"] for line in lines]
+
+
+async def test_an_xlsx_import_reads_typed_cells_like_csv_text(
+    placements_service: RunningService, round_path: str
+) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        [
+            "profession_code",
+            "programme_code",
+            "course_code",
+            "start_date",
+            "end_date",
+            "students",
+            "accepts_other_municipality",
+        ]
+    )
+    sheet.append(
+        [
+            "sjukskoterska",
+            "sjukskoterskeprogrammet",
+            "3SJ201",
+            date(2027, 9, 6),
+            date(2027, 10, 29),
+            12,
+            True,
+        ]
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    stored = await upload(placements_service, round_path, buffer.getvalue(), name="demand.xlsx")
+    assert stored.status_code == 201, stored.text
+    line = (await placements_service.call(UNIVERSITY, "GET", f"{round_path}/demand")).json()[
+        "items"
+    ][0]
+    assert (line["students"], line["accepts_other_municipality"]) == (12, True)
+
+
+async def test_an_import_after_demand_is_due_is_refused_whole(
+    placements_service: RunningService, round_path: str
+) -> None:
+    CALENDAR.set(day(GATES["demand_due"], 1))
+    late = await upload(placements_service, round_path, csv_file(*GOOD_ROWS))
+    assert late.status_code == 409
+    assert problem_code(late) == "round_gate_closed"
+    header_only = await upload(placements_service, round_path, b"students\n3\n")
+    assert header_only.status_code == 409  # the gate is checked before the file is read

@@ -238,3 +238,18 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# Swedish spreadsheets say ja/nej, and Swedish Excel exports booleans as SANT/FALSKT.
+_SWEDISH_BOOLEANS: Final = {"ja": "true", "sant": "true", "nej": "false", "falskt": "false"}
+
+
+def boolean_text(text: str) -> str:
+    """A cell's yes or no as the ``true``/``false`` a model reads (other text unchanged,
+    so the model reports it)."""
+    return _SWEDISH_BOOLEANS.get(text.lower(), text)
+
+
+def list_cell(text: str, separator: str = "|") -> list[str]:
+    """A cell holding several values, ``a|b|c``, as its non-empty trimmed parts."""
+    return [part.strip() for part in text.split(separator) if part.strip()]

@@ -67,6 +67,9 @@ ACCESS: dict[str, Access] = {
     f"POST {_ROUND}/demand": allow(
         "university", "admin", objects="for the caller's own university"
     ),
+    f"POST {_ROUND}/demand/import": allow(
+        "university", "admin", objects="for the caller's own university"
+    ),
     f"GET {_ROUND}/demand": allow(*_BOOKING_READERS, objects=_DEMAND_READERS),
     f"GET {_ROUND}/demand-summary": allow(*_BOOKING_READERS, objects="every round's totals"),
     f"GET {_ROUND}/demand/{{line_id}}": allow(*_BOOKING_READERS, objects=_DEMAND_READERS),

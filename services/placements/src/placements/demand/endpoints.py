@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from vfu_common import tabular
 from vfu_common.errors import problem_responses
 from vfu_common.events.contracts import DemandLineStatus
 from vfu_common.idempotency import IdempotencyGuard, IdempotencyKeyHeader
 from vfu_common.pagination import Page
 from vfu_common.web.deps import DatabaseDep, PageDep, PrincipalDep, require_roles
 
-from placements.demand import service
-from placements.demand.schemas import DemandCreate, DemandLineOut, DemandSummary, DemandUpdate
+from placements.demand import imports, service
+from placements.demand.schemas import (
+    DemandCreate,
+    DemandImportReport,
+    DemandLineOut,
+    DemandSummary,
+    DemandUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/placements", tags=["planning rounds"])
 DEMAND = "/rounds/{round_id}/demand"
@@ -52,6 +59,47 @@ async def submit_demand(
         )
         await guard.remember(session, status.HTTP_201_CREATED, out.model_dump_json())
     return out
+
+
+@router.post(
+    DEMAND + "/import",
+    response_model=DemandImportReport,
+    dependencies=[_SUBMITTERS],  # type: ignore[list-item]
+    responses={
+        **problem_responses(401, 403, 404, 409, 413, 422),
+        201: {"model": DemandImportReport, "description": "Every row stored"},
+    },
+    summary="Import demand lines from CSV or XLSX, all or nothing",
+)
+async def import_demand(
+    round_id: uuid.UUID,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8, ',' or ';') or XLSX")],
+    db: DatabaseDep,
+    principal: PrincipalDep,
+    response: Response,
+    dry_run: Annotated[bool, Query(description="Validate and report; store nothing")] = False,
+    university_id: Annotated[
+        uuid.UUID | None, Query(description="The university (admins only)")
+    ] = None,
+) -> DemandImportReport:
+    """Validate every row like POST /demand. If all pass, store them in one transaction
+    (201; with ``dry_run`` store nothing, 200); if any fails, store nothing and answer 422
+    ``import_has_errors`` with the failing rows, each with field, code and message.
+    Lists (care_settings, municipality_codes, county_codes) are separated by ``|``."""
+    content = await file.read(imports.MAX_BYTES + 1)
+    if len(content) > imports.MAX_BYTES:
+        raise tabular.body_too_large(imports.MAX_BYTES)
+    async with db.write() as session:
+        report = await imports.import_demand(
+            session,
+            round_id,
+            content=content,
+            principal=principal,
+            university_id=university_id,
+            dry_run=dry_run,
+        )
+    response.status_code = status.HTTP_200_OK if dry_run else status.HTTP_201_CREATED
+    return report
 
 
 @router.get(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from vfu_common.input_rules import cross_field_rules, never_null
 from vfu_domain.codes import CountyCode, MunicipalityCode, ProfessionCode
 
 from placements.demand.models import MAX_STUDENTS
+from placements.imports.schemas import ImportFieldError
 from placements.offers.schemas import ProgrammeCode
 from placements.vocabularies import CareSetting
 
@@ -206,3 +207,21 @@ class DemandSummary(BaseModel):
 
     round_id: uuid.UUID
     totals: list[DemandTotal]
+
+
+class DemandImportRow(BaseModel):
+    """The outcome of one data row (row numbers are spreadsheet rows; the header is 1)."""
+
+    row: int
+    status: Literal["ok", "error"]
+    errors: list[ImportFieldError] = Field(default_factory=list)
+    demand_line_id: uuid.UUID | None = None
+
+
+class DemandImportReport(BaseModel):
+    """What a demand import did: every row's outcome and the counts."""
+
+    rows: list[DemandImportRow]
+    created: int = Field(description="Lines stored (0 on a dry run)")
+    errors: int = Field(description="Rows with errors (0, or nothing would be stored)")
+    dry_run: bool

@@ -74,7 +74,8 @@ def _is_own(principal: Principal, line: DemandLine) -> bool:
     return principal.has_role("university") and principal.organisation_id == line.university_id
 
 
-def _in_term(round_: PlanningRound, fields: DemandFields) -> None:
+def in_term(round_: PlanningRound, fields: DemandFields) -> None:
+    """422 ``period_outside_term`` unless the line's period lies in the round's term."""
     window = term_window(round_.term)
     start, end = fields.period()
     if not window.contains(start, end):
@@ -87,38 +88,61 @@ async def _open_round(session: AsyncSession, round_id: uuid.UUID) -> PlanningRou
     return round_
 
 
+async def prepare_submission(
+    session: AsyncSession, round_id: uuid.UUID, principal: Principal, requested: uuid.UUID | None
+) -> tuple[PlanningRound, uuid.UUID]:
+    """The round taking demand today and the university submitting it.
+
+    Raises:
+        ProblemError: 404 ``round_not_found``; 409 ``round_gate_closed``; 403
+            ``not_a_university``; 422 ``university_id_required``.
+    """
+    round_ = await _open_round(session, round_id)
+    return round_, _university_of(principal, requested)
+
+
+async def store_lines(
+    session: AsyncSession,
+    round_id: uuid.UUID,
+    university_id: uuid.UUID,
+    lines: list[DemandCreate],
+) -> list[DemandLine]:
+    """Store checked lines of one university, each with its ``demand.submitted`` event."""
+    now = utcnow()
+    values = [
+        {
+            **_storage(line),
+            "id": new_id(),
+            "round_id": round_id,
+            "university_id": university_id,
+            "status": "active",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for line in lines
+    ]
+    if values:
+        await repository.add(session, values)
+    stored = [await _load(session, round_id, v["id"]) for v in values]
+    for line in stored:
+        await emit_line_event(session, DEMAND_SUBMITTED, line)
+    return stored
+
+
 async def submit(
     session: AsyncSession, round_id: uuid.UUID, *, data: DemandCreate, principal: Principal
 ) -> DemandLine:
     """Store a new line for the caller's university, through the day demand is due.
 
     Raises:
-        ProblemError: 404 ``round_not_found``; 409 ``round_gate_closed``; 403
-            ``not_a_university``; 422 ``period_outside_term``, ``university_id_required``.
+        ProblemError: as ``prepare_submission``; 422 ``period_outside_term``.
     """
-    round_ = await _open_round(session, round_id)
-    university_id = _university_of(principal, data.university_id)
-    _in_term(round_, data)
-    now = utcnow()
-    line_id = new_id()
-    await repository.add(
-        session,
-        [
-            {
-                **_storage(data),
-                "id": line_id,
-                "round_id": round_id,
-                "university_id": university_id,
-                "status": "active",
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ],
+    round_, university_id = await prepare_submission(
+        session, round_id, principal, data.university_id
     )
-    line = await _load(session, round_id, line_id)
-    await emit_line_event(session, DEMAND_SUBMITTED, line)
-    return line
+    in_term(round_, data)
+    return (await store_lines(session, round_id, university_id, [data]))[0]
 
 
 async def _load(
@@ -164,7 +188,7 @@ async def change(
         merged = DemandFields.model_validate(stored | data.changes())
     except ValidationError as exc:
         raise validation_problem(exc) from exc
-    _in_term(round_, merged)
+    in_term(round_, merged)
     values = {k: v for k, v in _storage(merged).items() if v != getattr(line, k)}
     if not values:
         return line

@@ -45,8 +45,6 @@ REQUIRED_COLUMNS: Final = (
 OPTIONAL_COLUMNS: Final = ("programme_code", "visibility", "requirements", "auto_confirm")
 COLUMNS: Final = frozenset((*UNIT_COLUMNS, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
 REQUIREMENT_SEPARATOR: Final = "|"
-# Swedish spreadsheets say ja/nej, and Swedish Excel exports booleans as SANT/FALSKT.
-_SWEDISH_BOOLEANS: Final = {"ja": "true", "sant": "true", "nej": "false", "falskt": "false"}
 
 
 def check_header(header: Sequence[str]) -> None:
@@ -113,11 +111,9 @@ def _model_input(row: _Row, *, publish: bool) -> dict[str, Any]:
     elif "unit_id" in row.cells:
         values["unit_id"] = row.cells["unit_id"]
     if "requirements" in values:
-        parts = values["requirements"].split(REQUIREMENT_SEPARATOR)
-        values["requirements"] = [part.strip() for part in parts if part.strip()]
+        values["requirements"] = tabular.list_cell(values["requirements"], REQUIREMENT_SEPARATOR)
     if "auto_confirm" in values:
-        text = values["auto_confirm"]
-        values["auto_confirm"] = _SWEDISH_BOOLEANS.get(text.lower(), text)
+        values["auto_confirm"] = tabular.boolean_text(values["auto_confirm"])
     values["publish"] = publish
     return values
 
