@@ -1,0 +1,98 @@
+"""A small builder of mixed-integer programs, solved by HiGHS.
+
+The allocator solves a sequence of programs over the same variables, each stage adding
+the rows that fix what the stages before it achieved. Building rows in Python lists and
+handing HiGHS the whole model at once (``passModel``) keeps each stage one call, and a
+model built in the same order is the same model, so HiGHS gives the same answer.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class Solved:
+    """The values of a solved stage and how the solver ended."""
+
+    values: list[float]
+    objective: float
+    status: str
+    mip_gap: float
+    seconds: float
+
+
+@dataclass
+class Program:
+    """Columns (bounds, integrality) and rows (sparse, with bounds) of a program."""
+
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[bool] = field(default_factory=list)
+    rows: list[tuple[float, float, list[int], list[float]]] = field(default_factory=list)
+
+    def column(self, lower: float, upper: float, *, integer: bool) -> int:
+        """Add a variable; its index."""
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.integer.append(integer)
+        return len(self.lower) - 1
+
+    def row(self, lower: float, upper: float, terms: dict[int, float]) -> None:
+        """Add ``lower <= sum(coefficient * column) <= upper``."""
+        items = sorted((c, v) for c, v in terms.items() if v != 0)
+        self.rows.append((lower, upper, [c for c, _ in items], [v for _, v in items]))
+
+    def solve(self, objective: dict[int, float], *, maximise: bool, mip_rel_gap: float) -> Solved:
+        """Optimise ``objective`` subject to every row so far."""
+        started = time.perf_counter()
+        lp = highspy.HighsLp()
+        n = len(self.lower)
+        lp.num_col_ = n
+        lp.num_row_ = len(self.rows)
+        cost = np.zeros(n)
+        for column, coefficient in objective.items():
+            cost[column] = coefficient
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.array(self.lower, dtype=np.double)
+        lp.col_upper_ = np.array(self.upper, dtype=np.double)
+        lp.row_lower_ = np.array([r[0] for r in self.rows], dtype=np.double)
+        lp.row_upper_ = np.array([r[1] for r in self.rows], dtype=np.double)
+        starts, index, value = [0], [], []
+        for _, _, columns, coefficients in self.rows:
+            index.extend(columns)
+            value.extend(coefficients)
+            starts.append(len(index))
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(value, dtype=np.double)
+        lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+        if any(self.integer):
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                for i in self.integer
+            ]
+        solver = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no stubs for it
+        solver.setOptionValue("output_flag", False)
+        solver.setOptionValue("threads", 1)  # one thread: the same model, the same path
+        solver.setOptionValue("random_seed", 0)
+        solver.setOptionValue("mip_rel_gap", mip_rel_gap)
+        solver.passModel(lp)
+        solver.run()
+        status = solver.modelStatusToString(solver.getModelStatus())
+        info = solver.getInfo()
+        values = list(solver.getSolution().col_value)
+        return Solved(
+            values=values,
+            objective=float(info.objective_function_value),
+            status=status,
+            mip_gap=float(info.mip_gap) if any(self.integer) else 0.0,
+            seconds=time.perf_counter() - started,
+        )
