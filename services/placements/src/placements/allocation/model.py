@@ -108,6 +108,17 @@ class TierOutcome:
 
 
 @dataclass(frozen=True)
+class StageReport:
+    """How one stage's program was solved (for the run's report)."""
+
+    name: str
+    status: str
+    objective: float
+    mip_gap: float
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Allocation:
     """The result: places per (demand, supply), and what each stage achieved."""
 
@@ -117,6 +128,7 @@ class Allocation:
     status: str
     mip_gap: float
     runtime_seconds: float
+    stages: tuple[StageReport, ...] = ()
 
     def allocated_to(self, demand: str) -> int:
         """Places the line got in all."""

@@ -22,8 +22,9 @@ import hashlib
 from collections import defaultdict
 from typing import Final
 
-from placements.allocation.model import Allocation, Instance, TierOutcome
-from placements.allocation.program import INF, Program
+from placements.allocation.model import Allocation, Instance, StageReport, TierOutcome
+from placements.allocation.pooling import pool, spread
+from placements.allocation.program import INF, Program, Solved
 
 # A stage's optimum is fixed with this slack, so the next stage stays feasible despite
 # the solver's floating-point tolerances; integral sums are fixed exactly.
@@ -38,7 +39,7 @@ def _tie_break(seed: int, demand: str, supply: str) -> float:
 
 def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
     """Solve ``instance`` under its policy; deterministic for the same instance and seed."""
-    inst = instance.canonical()
+    inst, members = pool(instance.canonical())
     program = Program()
     supply_places = {s.id: s.places for s in inst.supplies}
     demand_of = {d.id: d for d in inst.demands}
@@ -66,7 +67,14 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
         return {c: 1.0 for d in demands for c in by_demand.get(d, [])}
 
     outcomes: list[TierOutcome] = []
-    status, gap, seconds = "Optimal", 0.0, 0.0
+    stages: list[StageReport] = []
+
+    def record(name: str, solved: Solved) -> Solved:
+        stages.append(
+            StageReport(name, solved.status, solved.objective, solved.mip_gap, solved.seconds)
+        )
+        return solved
+
     for tier in inst.tiers():
         lines = [d.id for d in inst.demands if d.tier == tier]
         universities = inst.universities_in(tier)
@@ -80,10 +88,12 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
             floor_vars.append(towards)
         floor_total = 0.0
         if floor_vars:
-            solved = program.solve(
-                dict.fromkeys(floor_vars, 1.0), maximise=True, mip_rel_gap=mip_rel_gap
+            solved = record(
+                f"tier {tier}: floors",
+                program.solve(
+                    dict.fromkeys(floor_vars, 1.0), maximise=True, mip_rel_gap=mip_rel_gap
+                ),
             )
-            status, gap, seconds = solved.status, max(gap, solved.mip_gap), seconds + solved.seconds
             floor_total = round(solved.objective)
             program.row(floor_total, INF, dict.fromkeys(floor_vars, 1.0))
 
@@ -98,14 +108,18 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
             program.row(0, INF, {**mine, z: -weight, served: weight * z_max})
             # ... or everything it asked for
             program.row(0, INF, {**mine, served: -float(wanted)})
-        solved = program.solve({z: 1.0}, maximise=True, mip_rel_gap=mip_rel_gap)
-        status, gap, seconds = solved.status, max(gap, solved.mip_gap), seconds + solved.seconds
+        solved = record(
+            f"tier {tier}: fair split",
+            program.solve({z: 1.0}, maximise=True, mip_rel_gap=mip_rel_gap),
+        )
         min_fill = max(solved.objective - _SLACK * max(1.0, solved.objective), 0.0)
         program.row(min_fill, INF, {z: 1.0})
 
         tier_places = places_of(lines)
-        solved = program.solve(tier_places, maximise=True, mip_rel_gap=mip_rel_gap)
-        status, gap, seconds = solved.status, max(gap, solved.mip_gap), seconds + solved.seconds
+        solved = record(
+            f"tier {tier}: places",
+            program.solve(tier_places, maximise=True, mip_rel_gap=mip_rel_gap),
+        )
         placed = round(solved.objective)
         program.row(placed, INF, tier_places)
         outcomes.append(TierOutcome(tier, int(floor_total), min_fill, placed))
@@ -115,8 +129,7 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
         x[(e.demand, e.supply)]: e.cost * scale + _tie_break(inst.seed, e.demand, e.supply)
         for e in edges
     }
-    solved = program.solve(objective, maximise=False, mip_rel_gap=mip_rel_gap)
-    status, gap, seconds = solved.status, max(gap, solved.mip_gap), seconds + solved.seconds
+    solved = record("cost", program.solve(objective, maximise=False, mip_rel_gap=mip_rel_gap))
     places = {
         pair: round(solved.values[column])
         for pair, column in x.items()
@@ -124,10 +137,16 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
     }
     cost_of = {(e.demand, e.supply): e.cost for e in edges}
     return Allocation(
-        places=places,
+        places=spread(places, members),
         tiers=tuple(outcomes),
         cost=sum(n * cost_of[pair] for pair, n in places.items()),
-        status=status,
-        mip_gap=gap,
-        runtime_seconds=seconds,
+        status=_worst(stages),
+        mip_gap=max(stage.mip_gap for stage in stages),
+        runtime_seconds=sum(stage.seconds for stage in stages),
+        stages=tuple(stages),
     )
+
+
+def _worst(stages: list[StageReport]) -> str:
+    """``Optimal`` when every stage was, else the first other status."""
+    return next((s.status for s in stages if s.status != "Optimal"), "Optimal")
