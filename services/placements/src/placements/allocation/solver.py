@@ -46,7 +46,10 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
     edges = [e for e in inst.edges if e.demand in demand_of and e.supply in supply_places]
     x = {
         (e.demand, e.supply): program.column(
-            0, min(supply_places[e.supply], demand_of[e.demand].students), integer=True
+            0,
+            min(supply_places[e.supply], demand_of[e.demand].students),
+            integer=True,
+            relaxable=True,
         )
         for e in edges
     }
