@@ -106,6 +106,19 @@ async def policy(session: AsyncSession, round_id: uuid.UUID, version: int) -> An
     return rows.one()
 
 
+async def current_policies(
+    session: AsyncSession, rounds: list[PlanningRound]
+) -> dict[uuid.UUID, Any]:
+    """Each round's current policy version row, in one query."""
+    if not rounds:
+        return {}
+    wanted = {(r.id, r.policy_version) for r in rounds}
+    rows = await session.execute(
+        select(round_policies).where(round_policies.c.round_id.in_([r.id for r in rounds]))
+    )
+    return {row.round_id: row for row in rows if (row.round_id, row.version) in wanted}
+
+
 async def policies(session: AsyncSession, round_id: uuid.UUID) -> list[Any]:
     """Every published policy version of a round, oldest first."""
     rows = await session.execute(

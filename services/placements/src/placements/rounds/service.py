@@ -119,11 +119,12 @@ async def to_out(session: AsyncSession, round_: PlanningRound) -> RoundOut:
 async def to_outs(session: AsyncSession, rounds: list[PlanningRound]) -> list[RoundOut]:
     """API views of stored rounds (one scope query for all of them)."""
     scopes = await repository.scope_of(session, [r.id for r in rounds])
+    current = await repository.current_policies(session, rounds)
     today = CALENDAR.today()
     out = []
     for round_ in rounds:
         state = events.round_state(round_, scopes[round_.id])
-        stored = await repository.policy(session, round_.id, round_.policy_version)
+        stored = current[round_.id]
         out.append(
             RoundOut(
                 id=round_.id,
