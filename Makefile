@@ -23,7 +23,7 @@ lint: env
 	$(BIN)/ruff format --check .
 
 typecheck: env
-	$(BIN)/mypy libs/vfu_common/src libs/vfu_domain/src libs/vfu_devrun/src \
+	$(BIN)/mypy libs/vfu_common/src libs/vfu_domain/src libs/vfu_allocation/src libs/vfu_devrun/src \
 		libs/vfu_testing/src gateway/src services/agreements/src \
 		services/placements/src services/supervisors/src
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/allocation.py [--scale 1.0] [--seed 1] [--mip-rel-gap 0.0]
 
-A seeded generator builds the round as the allocator sees it (``placements.allocation``):
+A seeded generator builds the round as the allocator sees it (``vfu_allocation``):
 30 universities in three tiers, 25 programmes, 6,000 units in all 290 municipalities,
 40,000 offers (1 to 2 places, in one of four periods), 2,000 demand lines for about
 60,000 students (each wanting its university's county and period; a third accept other
@@ -34,9 +34,7 @@ import time
 from collections import defaultdict
 
 from _support import load_line, machine_line
-from placements.allocation.model import Bound, Demand, Edge, Instance, Supply
-from placements.allocation.program import INF, Program
-from placements.allocation.solver import allocate
+from vfu_allocation import INF, Bound, Demand, Edge, Instance, Program, Supply, allocate
 from vfu_domain.reference import healthcare_region_for_municipality, municipalities
 
 PERIODS = 4

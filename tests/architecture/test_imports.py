@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE_ROOTS = {
     "vfu_common": ROOT / "libs" / "vfu_common" / "src",
     "vfu_domain": ROOT / "libs" / "vfu_domain" / "src",
+    "vfu_allocation": ROOT / "libs" / "vfu_allocation" / "src",
     "vfu_devrun": ROOT / "libs" / "vfu_devrun" / "src",
     "vfu_testing": ROOT / "libs" / "vfu_testing" / "src",
     "gateway": ROOT / "gateway" / "src",
@@ -39,8 +40,11 @@ SERVICES = {"agreements", "placements", "supervisors"}
 ALLOWED = {
     "vfu_common": set(),
     "vfu_domain": {"vfu_common"},
+    # The allocator is pure: numbers in, numbers out; the placements service feeds it.
+    "vfu_allocation": set(),
     "gateway": {"vfu_common"},
     **{service: {"vfu_common", "vfu_domain"} for service in SERVICES},
+    "placements": {"vfu_common", "vfu_domain", "vfu_allocation"},
     # The launcher starts every component; the test kit drives them from outside.
     "vfu_devrun": {"vfu_common", "vfu_domain", "gateway", *SERVICES},
     "vfu_testing": {"vfu_common", "vfu_domain", "vfu_devrun", "gateway", *SERVICES},
@@ -263,7 +267,7 @@ def test_the_migration_check_tells_frozen_from_live(
 
 # What a benchmark may import from the project: it starts the system and talks HTTP and
 # NATS, or uses the libraries and the test-support package; never a service's inside.
-BENCH_ALLOWED = {"vfu_common", "vfu_domain", "vfu_devrun", "vfu_testing"}
+BENCH_ALLOWED = {"vfu_common", "vfu_domain", "vfu_allocation", "vfu_devrun", "vfu_testing"}
 PROJECT_PACKAGES = set(SOURCE_ROOTS)
 
 

@@ -20,6 +20,7 @@ import pytest
 from vfu_common.events.contracts import (
     AgreementStatus,
     BookingStatus,
+    DemandLineStatus,
     OfferStatus,
     TrainingRecordStatus,
 )
@@ -29,7 +30,10 @@ SERVICES = ROOT / "services"
 # The statuses of each service's own aggregates.
 STATUSES = {
     "agreements": set(get_args(AgreementStatus)),
-    "placements": set(get_args(BookingStatus)) | set(get_args(OfferStatus)) | {"released"},
+    "placements": set(get_args(BookingStatus))
+    | set(get_args(OfferStatus))
+    | set(get_args(DemandLineStatus))
+    | {"released"},
     "supervisors": set(get_args(TrainingRecordStatus)),
 }
 # Modules that hold a whole vocabulary (for CHECK constraints), not a subset of it.
@@ -109,6 +113,7 @@ def test_every_aggregate_with_statuses_has_a_transitions_module() -> None:
     homes = {
         "agreements/src/agreements/contracting/transitions.py",
         "placements/src/placements/bookings/transitions.py",
+        "placements/src/placements/demand/transitions.py",
         "placements/src/placements/offers/transitions.py",
         "placements/src/placements/supervision/transitions.py",
         "supervisors/src/supervisors/training/transitions.py",

@@ -23,7 +23,7 @@ from vfu_common.uuid7 import new_id
 from vfu_domain.terms import term_window
 
 from placements.calendar import CALENDAR
-from placements.demand import errors, repository
+from placements.demand import errors, repository, transitions
 from placements.demand.events import emit_line_event, line_state
 from placements.demand.models import DemandLine
 from placements.demand.schemas import (
@@ -110,16 +110,16 @@ async def store_lines(
     """Store checked lines of one university, each with its ``demand.submitted`` event."""
     now = utcnow()
     values = [
-        {
-            **_storage(line),
-            "id": new_id(),
-            "round_id": round_id,
-            "university_id": university_id,
-            "status": "active",
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
+        transitions.submitted(
+            {
+                **_storage(line),
+                "id": new_id(),
+                "round_id": round_id,
+                "university_id": university_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         for line in lines
     ]
     if values:
@@ -181,7 +181,7 @@ async def change(
         ProblemError: 404; 409 ``round_gate_closed``, ``demand_line_withdrawn``; 422.
     """
     round_, line = await _own_line_for_change(session, round_id, line_id, principal)
-    if line.status == "withdrawn":
+    if transitions.is_withdrawn(line):
         raise errors.line_withdrawn(line_id)
     stored = {name: value for name, value in line_state(line).items() if name in _STORED}
     try:
@@ -204,9 +204,10 @@ async def withdraw(
 ) -> DemandLine:
     """Withdraw a line (kept, status ``withdrawn``); withdrawing it again changes nothing."""
     _, line = await _own_line_for_change(session, round_id, line_id, principal)
-    if line.status == "withdrawn":
+    if transitions.is_withdrawn(line):
         return line
-    await repository.change(session, line, {"status": "withdrawn", "updated_at": utcnow()})
+    if not await transitions.withdraw(session, line):
+        raise errors.demand_line_not_found(line_id)  # pragma: no cover - the row is locked
     withdrawn = await _load(session, round_id, line_id)
     await emit_line_event(session, DEMAND_WITHDRAWN, withdrawn)
     return withdrawn

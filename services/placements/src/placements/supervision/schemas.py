@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from vfu_common.events.contracts import AssignmentReleaseReason
 
 from placements.supervision.models import Assignment
+from placements.vocabularies import AssignmentStatus
 
 # No placement has more students than this; a bound keeps nonsense out at the edge.
 MAX_STUDENTS = 100
@@ -36,7 +36,7 @@ class AssignmentOut(BaseModel):
     booking_id: uuid.UUID
     supervisor_id: uuid.UUID
     students: int
-    status: Literal["active", "released"]
+    status: AssignmentStatus
     release_reason: AssignmentReleaseReason | None
     student_weeks: int | None = Field(
         description="Students times ISO weeks supervised, set on release (0 unless completed)"

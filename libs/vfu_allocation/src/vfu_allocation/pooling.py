@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from placements.allocation.model import Edge, Instance, Supply
+from vfu_allocation.model import Edge, Instance, Supply
 
 
 def pool(inst: Instance) -> tuple[Instance, dict[str, list[Supply]]]:

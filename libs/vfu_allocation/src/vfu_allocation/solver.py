@@ -22,9 +22,9 @@ import hashlib
 from collections import defaultdict
 from typing import Final
 
-from placements.allocation.model import Allocation, Instance, StageReport, TierOutcome
-from placements.allocation.pooling import pool, spread
-from placements.allocation.program import INF, Program, Solved
+from vfu_allocation.model import Allocation, Instance, StageReport, TierOutcome
+from vfu_allocation.pooling import pool, spread
+from vfu_allocation.program import INF, Program, Solved
 
 # A stage's optimum is fixed with this slack, so the next stage stays feasible despite
 # the solver's floating-point tolerances; integral sums are fixed exactly.

@@ -13,8 +13,7 @@ from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from placements.allocation.model import Allocation, Bound, Demand, Edge, Instance, Supply
-from placements.allocation.solver import allocate
+from vfu_allocation import Allocation, Bound, Demand, Edge, Instance, Supply, allocate
 
 UNIVERSITIES = ("uu", "ki", "oru")
 
