@@ -39,7 +39,11 @@ def instances(draw: st.DrawFn) -> Instance:
     def bound(kind: str) -> Bound:
         university = draw(st.sampled_from(UNIVERSITIES))
         lines = tuple(d.id for d in demands if d.university == university)
-        return Bound(f"{kind}-{university}", university, draw(st.integers(0, 4)), lines)
+        # At every offer, or only at those its agreement covers.
+        at = draw(st.lists(st.sampled_from([s.id for s in supplies]), unique=True, max_size=2))
+        return Bound(
+            f"{kind}-{university}", university, draw(st.integers(0, 4)), lines, tuple(sorted(at))
+        )
 
     floors = tuple(bound("floor") for _ in range(draw(st.integers(0, 1))))
     ceilings = tuple(bound("ceiling") for _ in range(draw(st.integers(0, 1))))
@@ -62,7 +66,7 @@ def feasible(inst: Instance, places: dict[tuple[str, str], int]) -> bool:
         if sum(n for (d, _), n in places.items() if d == demand) > limit:
             return False
     for ceiling in inst.ceilings:
-        if sum(n for (d, _), n in places.items() if d in ceiling.demands) > ceiling.amount:
+        if sum(n for (d, s), n in places.items() if ceiling.covers(d, s)) > ceiling.amount:
             return False
     return True
 
@@ -72,11 +76,15 @@ def key(inst: Instance, places: dict[tuple[str, str], int]) -> tuple[float, ...]
     got = {d.id: 0 for d in inst.demands}
     for (d, _), n in places.items():
         got[d] += n
+
+    def towards(bound: Bound) -> int:
+        return sum(n for (d, s), n in places.items() if bound.covers(d, s))
+
     value: list[float] = []
     for tier in inst.tiers():
         lines = {d.id for d in inst.demands if d.tier == tier}
         floors = [f for f in inst.floors if lines.intersection(f.demands)]
-        value.append(sum(min(f.amount, sum(got[d] for d in f.demands)) for f in floors))
+        value.append(sum(min(f.amount, towards(f)) for f in floors))
         weighted = [u for u in inst.universities_in(tier) if inst.weight_of(u) > 0]
         z_max = max((inst.demand_of(u) / inst.weight_of(u) for u in weighted), default=0.0)
         z = z_max
@@ -115,14 +123,13 @@ def no_lower_tier_takes_a_place_a_higher_tier_line_could_have(
 ) -> bool:
     tier = {d.id: d.tier for d in inst.demands}
     short = {d.id for d in inst.demands if result.allocated_to(d.id) < d.students}
-    capped = {
-        d
+    full = [
+        c
         for c in inst.ceilings
-        for d in c.demands
-        if sum(n for (x, _), n in result.places.items() if x in c.demands) >= c.amount
-    }
+        if sum(n for (d, s), n in result.places.items() if c.covers(d, s)) >= c.amount
+    ]
     for edge in inst.edges:
-        if edge.demand not in short or edge.demand in capped:
+        if edge.demand not in short or any(c.covers(edge.demand, edge.supply) for c in full):
             continue
         for (d, s), n in result.places.items():
             if s == edge.supply and n > 0 and tier[d] > tier[edge.demand]:
@@ -186,3 +193,15 @@ def test_a_floor_is_honoured_before_the_fair_split() -> None:
     )
     result = allocate(inst)
     assert (result.allocated_to("d1"), result.allocated_to("d2")) == (1, 5)
+
+
+def test_a_quota_counts_only_at_the_offers_its_agreement_covers() -> None:
+    # Two offers alike in every other way: the ceiling of the agreement covering o1 leaves
+    # o2 free, so they must not be pooled into one.
+    inst = Instance(
+        supplies=(Supply("o1", 2), Supply("o2", 2)),
+        demands=(Demand("d1", "ki", 4, 0),),
+        edges=(Edge("d1", "o1"), Edge("d1", "o2")),
+        ceilings=(Bound("ceiling-ki", "ki", 0, ("d1",), ("o1",)),),
+    )
+    assert allocate(inst).places == {("d1", "o2"): 2}

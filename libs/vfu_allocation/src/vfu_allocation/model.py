@@ -43,12 +43,18 @@ class Edge:
 @dataclass(frozen=True, order=True)
 class Bound:
     """A quota: at least (floor) or at most (ceiling) ``amount`` places over ``demands``,
-    the lines of one university that the quota's programme and term cover."""
+    the lines of one university that the quota's programme and term cover, at
+    ``supplies``: the offers its agreement covers (empty: at every offer)."""
 
     name: str
     university: str
     amount: int
     demands: tuple[str, ...]
+    supplies: tuple[str, ...] = ()
+
+    def covers(self, demand: str, supply: str) -> bool:
+        """Whether places of ``demand`` at ``supply`` count towards the quota."""
+        return demand in self.demands and (not self.supplies or supply in self.supplies)
 
 
 @dataclass(frozen=True)

@@ -15,28 +15,48 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from vfu_allocation.model import Edge, Instance, Supply
+from vfu_allocation.model import Bound, Edge, Instance, Supply
 
 
 def pool(inst: Instance) -> tuple[Instance, dict[str, list[Supply]]]:
-    """The instance over pools of interchangeable offers, and each pool's offers."""
+    """The instance over pools of interchangeable offers, and each pool's offers.
+
+    Offers are interchangeable when they have the same (line, cost) pairs and count
+    towards the same quotas, so a pool is wholly inside or outside each quota.
+    """
     signature: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for edge in inst.edges:
         signature[edge.supply].append((edge.demand, edge.cost))
-    groups: dict[tuple[tuple[str, int], ...], list[Supply]] = defaultdict(list)
+    restricted = [b for b in (*inst.floors, *inst.ceilings) if b.supplies]
+    within = {b.name: set(b.supplies) for b in restricted}
+    groups: dict[tuple[tuple[tuple[str, int], ...], tuple[str, ...]], list[Supply]]
+    groups = defaultdict(list)
     for supply in sorted(inst.supplies):
         if supply.id in signature and supply.places > 0:
-            groups[tuple(sorted(signature[supply.id]))].append(supply)
+            quotas = tuple(b.name for b in restricted if supply.id in within[b.name])
+            groups[(tuple(sorted(signature[supply.id])), quotas)].append(supply)
     members = {offers[0].id: offers for offers in groups.values()}
     pooled_edges = tuple(
-        Edge(demand, offers[0].id, cost) for key, offers in groups.items() for demand, cost in key
+        Edge(demand, offers[0].id, cost)
+        for (pairs, _), offers in groups.items()
+        for demand, cost in pairs
     )
+
+    def pooled_bound(bound: Bound) -> Bound:
+        if not bound.supplies:
+            return bound
+        names = tuple(n for n, offers in members.items() if offers[0].id in within[bound.name])
+        # A quota none of whose offers is in play still bounds nothing: keep it empty-handed.
+        return replace(bound, supplies=names or ("",))
+
     pooled = replace(
         inst,
         supplies=tuple(
             Supply(name, sum(s.places for s in offers)) for name, offers in members.items()
         ),
         edges=pooled_edges,
+        floors=tuple(pooled_bound(b) for b in inst.floors),
+        ceilings=tuple(pooled_bound(b) for b in inst.ceilings),
     )
     return pooled.canonical(), members
 

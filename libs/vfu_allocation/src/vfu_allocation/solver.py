@@ -22,7 +22,7 @@ import hashlib
 from collections import defaultdict
 from typing import Final
 
-from vfu_allocation.model import Allocation, Instance, StageReport, TierOutcome
+from vfu_allocation.model import Allocation, Bound, Instance, StageReport, TierOutcome
 from vfu_allocation.pooling import pool, spread
 from vfu_allocation.program import INF, Program, Solved
 
@@ -62,12 +62,15 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
         program.row(-INF, supply_places[supply], dict.fromkeys(columns, 1.0))
     for demand, columns in by_demand.items():
         program.row(-INF, demand_of[demand].students, dict.fromkeys(columns, 1.0))
-    for ceiling in inst.ceilings:
-        columns = [c for d in ceiling.demands for c in by_demand.get(d, [])]
-        program.row(-INF, ceiling.amount, dict.fromkeys(columns, 1.0))
 
     def places_of(demands: list[str]) -> dict[int, float]:
         return {c: 1.0 for d in demands for c in by_demand.get(d, [])}
+
+    def places_within(bound: Bound) -> dict[int, float]:
+        return {c: 1.0 for (d, s), c in x.items() if bound.covers(d, s)}
+
+    for ceiling in inst.ceilings:
+        program.row(-INF, ceiling.amount, places_within(ceiling))
 
     outcomes: list[TierOutcome] = []
     stages: list[StageReport] = []
@@ -87,7 +90,7 @@ def allocate(instance: Instance, *, mip_rel_gap: float = 0.0) -> Allocation:
         floor_vars = []
         for floor in floors:
             towards = program.column(0, floor.amount, integer=False)
-            program.row(0, INF, {**places_of(list(floor.demands)), towards: -1.0})
+            program.row(0, INF, {**places_within(floor), towards: -1.0})
             floor_vars.append(towards)
         floor_total = 0.0
         if floor_vars:
