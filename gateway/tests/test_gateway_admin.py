@@ -140,6 +140,8 @@ def test_usage_errors(url: str) -> None:
     )
     assert _run("api-keys", "create", "--name", "x", "--role", "admin", *base)[0] == 2
     assert _run("keys", "retire", "no-such-kid", *base)[0] == 1
+    # A kid starting with "-" is a kid, not an option, after "--": unknown (1), not usage (2).
+    assert _run("keys", "retire", *base, "--", "-no-such-kid")[0] == 1
 
 
 def test_unmigrated_store_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,10 +157,11 @@ def test_keys_rotate_list_and_retire(url: str, capsys: pytest.CaptureFixture[str
     states = {k["kid"]: k["state"] for k in json.loads(_run("keys", "list", *base)[1])}
     assert states == {first: "active", pending: "pending"}
     # The pending key cannot sign yet: retiring the only active one is refused...
-    assert _run("keys", "retire", first, *base)[0] == 1
+    # (A kid is base64url and may start with "-": it goes last, after "--".)
+    assert _run("keys", "retire", *base, "--", first)[0] == 1
     assert "only key that can sign" in capsys.readouterr().err
     # ...unless forced (a compromised key must be able to go at once).
-    assert _run("keys", "retire", first, "--force", *base)[0] == 0
+    assert _run("keys", "retire", "--force", *base, "--", first)[0] == 0
     states = {k["kid"]: k["state"] for k in json.loads(_run("keys", "list", *base)[1])}
     assert states == {first: "retired", pending: "pending"}
 

@@ -285,7 +285,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds before it signs (default {DEFAULT_ACTIVATION_SECONDS})",
     )
     retire = leaf(keys, "retire", keys_retire, "retire a signing key")
-    retire.add_argument("kid")
+    # A kid is a base64url thumbprint and may start with "-": put it last, after "--".
+    retire.add_argument("kid", help="as `keys list` shows it; one starting with '-' after '--'")
     retire.add_argument("--force", action="store_true", help="even if nothing else can sign")
 
     groups_migrate = groups.add_parser("migrate", parents=[common], help="migrate the store")
