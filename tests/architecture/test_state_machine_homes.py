@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from placements.vocabularies import RunStatus
 from vfu_common.events.contracts import (
     AgreementStatus,
     BookingStatus,
@@ -33,6 +34,7 @@ STATUSES = {
     "placements": set(get_args(BookingStatus))
     | set(get_args(OfferStatus))
     | set(get_args(DemandLineStatus))
+    | set(get_args(RunStatus))
     | {"released"},
     "supervisors": set(get_args(TrainingRecordStatus)),
 }
@@ -112,6 +114,7 @@ def test_only_transitions_modules_write_or_list_statuses(service: str) -> None:
 def test_every_aggregate_with_statuses_has_a_transitions_module() -> None:
     homes = {
         "agreements/src/agreements/contracting/transitions.py",
+        "placements/src/placements/allocation/transitions.py",
         "placements/src/placements/bookings/transitions.py",
         "placements/src/placements/demand/transitions.py",
         "placements/src/placements/offers/transitions.py",

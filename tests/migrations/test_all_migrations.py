@@ -55,6 +55,7 @@ SERVICE_TABLES = {
         "planning_round_policies",
         "planning_round_gates_passed",
         "demand_lines",
+        "allocation_runs",
         "idempotency_keys",
     },
     "supervisors": {

@@ -23,6 +23,10 @@ _ROUNDS = f"{_API}/rounds"
 _ROUND = f"{_ROUNDS}/{{round_id}}"
 _ROUND_AUTHORITY = "a coordinator over its healthcare region, a provider over its own units; admins"
 _DEMAND_READERS = "the line's university, the round's coordinator, admins; others 403/404"
+_RUNS = f"{_ROUND}/allocations"
+_RUN = f"{_RUNS}/{{run_id}}"
+_ROUND_OWNER = "the round's own organisation; admins"
+_RUN_READERS = "every reader; places and explanations of its own lines (coordinator: all)"
 _BOOKING_PARTIES = "the booking university, the offer's provider, coordinators, admins"
 _BOOKING_READERS = ("university", "provider", "coordinator", "admin")
 
@@ -60,9 +64,7 @@ ACCESS: dict[str, Access] = {
     f"POST {_ROUNDS}": allow("coordinator", "provider", "admin", objects=_ROUND_AUTHORITY),
     f"GET {_ROUNDS}": allow(*_BOOKING_READERS, objects="every round"),
     f"GET {_ROUND}": allow(*_BOOKING_READERS, objects="every round"),
-    f"PUT {_ROUND}/policy": allow(
-        "coordinator", "provider", "admin", objects="the round's own organisation; admins"
-    ),
+    f"PUT {_ROUND}/policy": allow("coordinator", "provider", "admin", objects=_ROUND_OWNER),
     f"GET {_ROUND}/policies": allow(*_BOOKING_READERS, objects="every round"),
     f"POST {_ROUND}/demand": allow(
         "university", "admin", objects="for the caller's own university"
@@ -79,6 +81,15 @@ ACCESS: dict[str, Access] = {
     f"POST {_ROUND}/demand/{{line_id}}/withdraw": allow(
         "university", "admin", objects="the line's university"
     ),
+    f"POST {_RUNS}": allow("coordinator", "provider", "admin", objects=_ROUND_OWNER),
+    f"GET {_RUNS}": allow(*_BOOKING_READERS, objects=_RUN_READERS),
+    f"GET {_RUN}": allow(*_BOOKING_READERS, objects=_RUN_READERS),
+    f"GET {_RUN}/explanations": allow(*_BOOKING_READERS, objects=_RUN_READERS),
+    f"GET {_RUN}/explanations/{{line_id}}": allow(
+        *_BOOKING_READERS, objects="the line's university, the round's coordinator; others 404"
+    ),
+    f"POST {_RUN}/publish": allow("coordinator", "provider", "admin", objects=_ROUND_OWNER),
+    f"POST {_RUN}/check": allow("coordinator", "provider", "admin", objects=_ROUND_OWNER),
     f"GET {_API}/search/offers": everyone(_VISIBLE_OFFER),
     f"POST {_BOOKING}/supervisors": allow("provider", "admin", objects="the offer's provider"),
     f"GET {_BOOKING}/supervisors": allow(*_BOOKING_READERS, objects=_BOOKING_PARTIES),

@@ -8,6 +8,7 @@ from vfu_common.app_factory import ServiceDefinition, create_service_app
 from vfu_domain.organisation_projection import projection_router
 
 from placements.access_matrix import ACCESS
+from placements.allocation.endpoints import router as allocation_router
 from placements.bookings.endpoints import router as bookings_router
 from placements.bookings.scheduler import run_lifecycle
 from placements.coverage.endpoints import router as coverage_router
@@ -37,6 +38,7 @@ DEFINITION = ServiceDefinition(
         bookings_router,
         quotas_router,
         rounds_router,
+        allocation_router,
         demand_router,
         supervision_router,
         search_router,

@@ -8,6 +8,7 @@ from vfu_common.db import new_metadata
 from vfu_domain import organisation_projection
 
 from placements import models
+from placements.allocation import models as _allocation  # noqa: F401  (registers tables)
 from placements.bookings import models as _bookings  # noqa: F401  (registers tables)
 from placements.demand import models as _demand  # noqa: F401  (registers tables)
 from placements.projections import agreements

@@ -28,6 +28,8 @@ CareSetting = Literal[
 Level = Literal["grundniva", "avancerad_niva"]
 # A supervisor's assignment to students of a booking (``supervision.transitions``).
 AssignmentStatus = Literal["active", "released"]
+# An allocation run of a planning round (``allocation.transitions``).
+RunStatus = Literal["running", "preview", "failed", "published"]
 
 CARE_SETTINGS: Final = get_args(CareSetting)
 LEVELS: Final = get_args(Level)
@@ -36,6 +38,7 @@ VISIBILITIES: Final = get_args(Visibility)
 OFFER_STATUSES: Final = get_args(OfferStatus)
 BOOKING_STATUSES: Final = get_args(BookingStatus)
 ASSIGNMENT_STATUSES: Final = get_args(AssignmentStatus)
+RUN_STATUSES: Final = get_args(RunStatus)
 
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "CARE_SETTINGS",
     "LEVELS",
     "OFFER_STATUSES",
+    "RUN_STATUSES",
     "SUPERVISION_MODELS",
     "VISIBILITIES",
     "AssignmentStatus",
@@ -51,6 +55,7 @@ __all__ = [
     "CareSetting",
     "Level",
     "OfferStatus",
+    "RunStatus",
     "SupervisionModel",
     "Visibility",
     "one_of",

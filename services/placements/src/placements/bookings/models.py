@@ -86,6 +86,8 @@ def _columns() -> list[Any]:
         Column("agreement_id", Uuid, nullable=True),
         # Set when the covering agreement ends before the placement does (flagged).
         Column("agreement_ends_on", Date, nullable=True),
+        # The planning round whose published allocation made the booking (None: booked).
+        Column("round_id", Uuid, nullable=True),
         Column("created_by", String(255), nullable=False),
         Column("version", Integer, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
@@ -159,6 +161,7 @@ class Booking:
     cancelled_by_organisation_id: uuid.UUID | None
     agreement_id: uuid.UUID | None
     agreement_ends_on: date | None
+    round_id: uuid.UUID | None
     created_by: str
     version: int
     created_at: datetime

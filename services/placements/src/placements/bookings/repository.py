@@ -116,6 +116,32 @@ async def take_places(
     return one_as(Offer, result)
 
 
+# Confirm places at once (an allocation being published), on a published offer with that
+# many places free: the same condition and CHECK as a booking's.
+_TAKE_CONFIRMED = (
+    update(capacity_offers)
+    .where(
+        _OFFERS.id == bindparam("offer"),
+        _OFFERS.status == "published",
+        _OFFERS.held_places + _OFFERS.confirmed_places + bindparam("n") <= _OFFERS.places,
+    )
+    .values(
+        confirmed_places=_OFFERS.confirmed_places + bindparam("n"),
+        version=_OFFERS.version + 1,
+        updated_at=bindparam("at"),
+    )
+    .returning(*capacity_offers.c)
+)
+
+
+async def take_confirmed_places(
+    session: AsyncSession, offer_id: uuid.UUID, places: int, *, now: datetime
+) -> Offer | None:
+    """Confirm ``places`` on a published offer if they are free; the offer, or None."""
+    result = await session.execute(_TAKE_CONFIRMED, {"offer": offer_id, "n": places, "at": now})
+    return one_as(Offer, result)
+
+
 async def move_offer_places(
     session: AsyncSession,
     offer_id: uuid.UUID,

@@ -142,6 +142,9 @@ class BookingOut(BaseModel):
     agreement_ends_on: date | None = Field(
         description="Set when the covering agreement ends before the placement does"
     )
+    round_id: uuid.UUID | None = Field(
+        description="The planning round whose published allocation made it (None: booked)"
+    )
     note: str | None
     student_ids: list[str]
     version: int

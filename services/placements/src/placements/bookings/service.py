@@ -9,6 +9,7 @@ transaction back. Every later change of status goes through ``bookings.transitio
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -117,30 +118,75 @@ async def _write_booking(
     now: datetime,
 ) -> Booking:
     """Write the booking, its students and its events; the booking row as written."""
+    return await write_booking(
+        session,
+        offer,
+        NewBooking(
+            university_id=university_id,
+            agreement_id=agreement_id,
+            places=data.places,
+            course_code=data.course_code,
+            course_instance=data.course_instance,
+            note=data.note,
+            student_ids=tuple(data.student_ids),
+            round_id=None,
+        ),
+        subject=principal.subject,
+        confirmed=offer.auto_confirm,
+        now=now,
+    )
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    """What a booking is made of besides its offer."""
+
+    university_id: uuid.UUID
+    agreement_id: uuid.UUID
+    places: int
+    course_code: str
+    course_instance: str
+    note: str | None
+    student_ids: tuple[str, ...]
+    round_id: uuid.UUID | None
+
+
+async def write_booking(
+    session: AsyncSession,
+    offer: Offer,
+    new: NewBooking,
+    *,
+    subject: str,
+    confirmed: bool,
+    now: datetime,
+) -> Booking:
+    """Write a booking whose places the caller has taken on ``offer`` (held, or confirmed
+    when ``confirmed``), its students and its events; the row as written."""
     values: dict[str, Any] = {
         "id": new_id(),
         "offer_id": offer.id,
         **{name: getattr(offer, name) for name in BOOKED_OFFER_FIELDS},
-        "university_id": university_id,
-        "course_code": data.course_code,
-        "course_instance": data.course_instance,
-        "requested_places": data.places,
+        "university_id": new.university_id,
+        "course_code": new.course_code,
+        "course_instance": new.course_instance,
+        "requested_places": new.places,
         "reason": None,
         "reason_detail": None,
         "cancelled_by_organisation_id": None,
-        "agreement_id": agreement_id,
+        "agreement_id": new.agreement_id,
         "agreement_ends_on": None,
-        "note": data.note,
-        "created_by": principal.subject,
+        "round_id": new.round_id,
+        "note": new.note,
+        "created_by": subject,
         "created_at": now,
         "updated_at": now,
     }
-    opened = transitions.opened(values, auto_confirm=offer.auto_confirm)
+    opened = transitions.opened(values, auto_confirm=confirmed)
     states = [Booking(**state) for state in opened]
     row = states[-1]
     await repository.insert_booking(session, values_of(row))
-    await repository.add_students(session, row.id, data.student_ids, now=now)
-    count = len(data.student_ids)
+    await repository.add_students(session, row.id, list(new.student_ids), now=now)
+    count = len(new.student_ids)
     for contract, state in zip((BOOKING_REQUESTED, BOOKING_CONFIRMED), states, strict=False):
         await emit_booking_event(session, contract, state, student_count=count)
     return row

@@ -82,3 +82,13 @@ async def totals(session: AsyncSession, round_id: uuid.UUID, own: uuid.UUID | No
         .order_by(c.profession_code, c.programme_code)
     )
     return list(await session.execute(stmt))
+
+
+async def counting_lines(session: AsyncSession, round_id: uuid.UUID) -> list[DemandLine]:
+    """Every active line of the round, in id order (what allocation serves)."""
+    stmt = (
+        select(demand_lines)
+        .where(demand_lines.c.round_id == round_id, demand_lines.c.status == "active")
+        .order_by(demand_lines.c.id)
+    )
+    return all_as(DemandLine, await session.execute(stmt))

@@ -72,3 +72,17 @@ async def page(
     if after is not None:
         stmt = stmt.where(tuple_(*SORT_KEY) > tuple_(*after))
     return all_as(QuotaUse, await session.execute(stmt))
+
+
+async def of_universities(
+    session: AsyncSession, university_ids: Sequence[uuid.UUID], term: str
+) -> list[QuotaUse]:
+    """Every quota row of these universities in ``term``, in ``SORT_KEY`` order."""
+    if not university_ids:
+        return []
+    stmt = (
+        select(quota_use)
+        .where(_Q.university_id.in_(sorted(university_ids)), _Q.term == term)
+        .order_by(*SORT_KEY)
+    )
+    return all_as(QuotaUse, await session.execute(stmt))

@@ -83,6 +83,9 @@ class BookingV1(EventPayload):
     agreement_id: uuid.UUID | None = Field(
         default=None, description="The agreement version that covered the booking when requested"
     )
+    round_id: uuid.UUID | None = Field(
+        default=None, description="The planning round whose published allocation made it"
+    )
     reason: str | None = Field(default=None, description="Why it was declined or cancelled")
 
 

@@ -135,6 +135,30 @@ class DemandWithdrawnV1(DemandLineV1):
     """A university withdrew a demand line before demand was due."""
 
 
+class AllocationLineV1(EventPayload):
+    """What one demand line got: its university's own business, and the coordinator's."""
+
+    demand_line_id: uuid.UUID
+    university_id: uuid.UUID
+    students: int
+    allocated: int
+
+
+class AllocationPublishedV1(EventPayload):
+    """A round's allocation was published: its bookings exist, confirmed, in the same
+    transaction. The run's input digest names the snapshot it was computed from."""
+
+    round_id: uuid.UUID
+    run_id: uuid.UUID
+    term: str
+    policy_version: int
+    seed: int
+    input_digest: str
+    bookings: int = Field(description="Bookings made, one per (line, offer) given places")
+    places: int
+    lines: list[AllocationLineV1]
+
+
 ROUND_OPENED = register("vfu.placements.round.opened.v1", RoundOpenedV1, "round")
 ROUND_POLICY_PUBLISHED = register(
     "vfu.placements.round.policy_published.v1", RoundPolicyPublishedV1, "round"
@@ -143,3 +167,6 @@ ROUND_GATE_PASSED = register("vfu.placements.round.gate_passed.v1", RoundGatePas
 DEMAND_SUBMITTED = register("vfu.placements.demand.submitted.v1", DemandSubmittedV1, "demand_line")
 DEMAND_CHANGED = register("vfu.placements.demand.changed.v1", DemandChangedV1, "demand_line")
 DEMAND_WITHDRAWN = register("vfu.placements.demand.withdrawn.v1", DemandWithdrawnV1, "demand_line")
+ALLOCATION_PUBLISHED = register(
+    "vfu.placements.allocation.published.v1", AllocationPublishedV1, "allocation_run"
+)
