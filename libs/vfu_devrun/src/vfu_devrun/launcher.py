@@ -39,6 +39,9 @@ GATEWAY = "gateway"
 DATABASES = (*SERVICES, GATEWAY)
 _ENV_PREFIX = {name: name.upper() + "_" for name in DATABASES}
 DEV_CREDENTIALS_FILE = "dev_credentials.json"
+# In the data directory: an ISO date the placements service takes as today while the file
+# holds one, so a development system can walk a planning round through its dated gates.
+CALENDAR_FILE = "placements-today"
 # A cached access token is fetched again when it has less than this left.
 TOKEN_RENEW_SECONDS = 60
 
@@ -141,8 +144,10 @@ class Launcher:
     def service_env(self, service: str, public_key: Path) -> dict[str, str]:
         """The environment of one service process."""
         prefix = _ENV_PREFIX[service]
+        clock = {f"{prefix}CALENDAR_FILE": str(self.config.data_dir / CALENDAR_FILE)}
         return {
             **os.environ,
+            **(clock if service == "placements" else {}),
             **self.config.extra_env,
             f"{prefix}DATABASE_URL": self.database_url(service),
             f"{prefix}NATS_URL": self.nats_url(),

@@ -3,6 +3,8 @@ portal search, the term's planning rounds."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 from vfu_common.app_factory import ServiceDefinition, create_service_app
 from vfu_domain.organisation_projection import projection_router
@@ -11,6 +13,7 @@ from placements.access_matrix import ACCESS
 from placements.allocation.endpoints import router as allocation_router
 from placements.bookings.endpoints import router as bookings_router
 from placements.bookings.scheduler import run_lifecycle
+from placements.calendar import CALENDAR
 from placements.coverage.endpoints import router as coverage_router
 from placements.demand.endpoints import router as demand_router
 from placements.imports.endpoints import router as imports_router
@@ -22,6 +25,8 @@ from placements.settings import Settings
 from placements.subscriptions import SUBSCRIPTIONS
 from placements.supervision.endpoints import router as supervision_router
 from placements.units.endpoints import router as units_router
+
+_log = logging.getLogger(__name__)
 
 DEFINITION = ServiceDefinition(
     name="placements",
@@ -50,4 +55,8 @@ DEFINITION = ServiceDefinition(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app of the placements service."""
-    return create_service_app(DEFINITION, settings or Settings())
+    settings = settings or Settings()
+    if settings.calendar_file is not None:
+        _log.warning("today is taken from %s (a development clock)", settings.calendar_file)
+    CALENDAR.follow(settings.calendar_file)
+    return create_service_app(DEFINITION, settings)
