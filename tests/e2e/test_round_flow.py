@@ -55,6 +55,19 @@ class Caller:
         return response.json()
 
 
+async def _the_demo_round_is_published(region: Caller, oru: Caller) -> None:
+    """The demo data's round: in its allocation window, its allocation published."""
+    [demo] = (await region.call("GET", "/rounds"))["items"]
+    assert demo["next_gate"] == "allocation"
+    runs = (await region.call("GET", f"/rounds/{demo['id']}/allocations"))["items"]
+    assert [run["status"] for run in runs] == ["published"]
+    assert sum(p["places"] for p in runs[0]["places"]) > 0
+    explained = await oru.call(
+        "GET", f"/rounds/{demo['id']}/allocations/{runs[0]['id']}/explanations"
+    )
+    assert [e["reason"] for e in explained] == ["no_matching_offer"]
+
+
 @pytest.fixture
 def system(tmp_path: Path) -> Any:
     with running_system(tmp_path / "data", {}, UNTHROTTLED) as launcher:
@@ -69,6 +82,8 @@ async def test_a_round_from_demand_to_published_bookings(system: Launcher) -> No
         region = Caller(client, system, "Region Uppsala")
         uu = Caller(client, system, "Uppsala universitet")
         oru = Caller(client, system, "Örebro universitet")
+        await _the_demo_round_is_published(region, oru)
+        assert not calendar_file.exists(), "the demo left the clock at today"
         units = await region.call("GET", f"/units?provider_id={region.organisation_id}")
         await region.call(
             "POST",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from vfu_domain.reference import organisation_id_for_number
 
 from vfu_devrun.demo_placements import load_placement_demo
+from vfu_devrun.demo_rounds import load_round_demo
 from vfu_devrun.demo_supervisors import load_supervisor_demo
 from vfu_devrun.http import request_json
 
@@ -200,12 +202,19 @@ def _sign_into_force(api: str, keys: Mapping[str, str], agreement: Mapping[str, 
     return agreement_id
 
 
-def load_demo(gateway_url: str, keys: Mapping[str, str], *, say: Callable[[str], None]) -> None:
+def load_demo(
+    gateway_url: str,
+    keys: Mapping[str, str],
+    *,
+    calendar_file: Path,
+    say: Callable[[str], None],
+) -> None:
     """Load the demo data set through the gateway.
 
     Args:
         gateway_url: Where the gateway answers.
         keys: Development key by grant name ("platform admin", "Region Uppsala", ...).
+        calendar_file: The placements service's calendar file (the demo round moves it).
         say: Progress output.
     """
     api = f"{gateway_url}/api/v1/agreements"
@@ -218,3 +227,4 @@ def load_demo(gateway_url: str, keys: Mapping[str, str], *, say: Callable[[str],
         say(f"demo: agreement {agreement_id} active: {agreement['title']}")
     placements = load_placement_demo(gateway_url, keys, org_id=_org_id, say=say)
     load_supervisor_demo(gateway_url, keys, placements, say=say)
+    load_round_demo(gateway_url, keys, org_id=_org_id, calendar_file=calendar_file, say=say)

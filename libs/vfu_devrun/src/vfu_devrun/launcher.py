@@ -201,7 +201,12 @@ class Launcher:
             from vfu_devrun.demo import load_demo
 
             self._say("loading demo data (DEMO=0 skips this)")
-            load_demo(cfg.gateway_url, self.keys_by_name(), say=self._say)
+            load_demo(
+                cfg.gateway_url,
+                self.keys_by_name(),
+                calendar_file=cfg.data_dir / CALENDAR_FILE,
+                say=self._say,
+            )
 
     @property
     def credentials_file(self) -> Path:

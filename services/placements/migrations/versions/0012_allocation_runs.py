@@ -1,5 +1,5 @@
-"""Allocation runs of planning rounds (input snapshot, result, report), and the round a
-booking came from when a published allocation made it.
+"""Allocation runs of planning rounds (input snapshot, result, report); on bookings, the
+round a published allocation made it from, and a cancellation's lead time and lateness.
 
 Revision ID: 0012
 Revises: 0011
@@ -69,11 +69,14 @@ def upgrade() -> None:
             postgresql_where=sa.text(f"status = '{status}'"),
         )
     op.add_column("bookings", sa.Column("round_id", sa.Uuid(), nullable=True))
+    op.add_column("bookings", sa.Column("cancel_lead_days", sa.Integer(), nullable=True))
+    op.add_column("bookings", sa.Column("cancelled_late", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("bookings") as batch:
-        batch.drop_column("round_id")
+        for column in ("cancelled_late", "cancel_lead_days", "round_id"):
+            batch.drop_column(column)
     for name in ("one_published", "one_running"):
         op.drop_index(f"uq_allocation_runs_{name}", table_name="allocation_runs")
     op.drop_index("ix_allocation_runs_round", table_name="allocation_runs")

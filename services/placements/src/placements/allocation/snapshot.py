@@ -107,22 +107,25 @@ async def build(session: AsyncSession, round_: PlanningRound) -> Snapshot:
     lines = await demand_repository.counting_lines(session, round_.id)
     offers = await _offers_in_scope(session, round_)
     tier_of, default_tier = _tier_of(policy)
+    # Agreement terms per (university, provider), read when a pair first needs them.
     terms: dict[tuple[uuid.UUID, uuid.UUID], list[AgreementTermsV1]] = {}
-    for university in sorted({line.university_id for line in lines}):
-        for provider in sorted({offer.provider_id for offer in offers}):
-            terms[(university, provider)] = await terms_between(
-                session, university_id=university, provider_id=provider
-            )
     pairs: list[dict[str, Any]] = []
     series_offers: dict[tuple[str, str], set[str]] = defaultdict(set)
     offer_facts = {offer.id: _offer_facts(offer) for offer in offers}
+    # A line only ever takes offers of its profession: look at those alone.
+    by_profession: dict[str, list[Offer]] = defaultdict(list)
+    for offer in offers:
+        by_profession[offer.profession_code].append(offer)
     for line in lines:
         facts = _line_facts(line)
-        for offer in offers:
+        for offer in by_profession.get(line.profession_code, []):
             cost = compatibility.cost(facts, offer_facts[offer.id])
             if cost is None:
                 continue
-            found = terms[(line.university_id, offer.provider_id)]
+            key = (line.university_id, offer.provider_id)
+            if key not in terms:
+                terms[key] = await terms_between(session, university_id=key[0], provider_id=key[1])
+            found = terms[key]
             decision = covering_decision(found, offer, line.university_id)
             if decision.agreement is None:
                 continue

@@ -1,7 +1,8 @@
 """Booking and placement events: one payload builder from the booking row.
 
 Every booking event is a ``BookingV1`` (the booking's full state) plus, for some types,
-one field the row also holds (``cancelled_by_organisation_id``, ``agreement_ends_on``) or
+fields the row also holds (who cancelled, and how long before the start;
+``agreement_ends_on``) or
 that follows from it (``student_weeks``). Building all of them from the row in one place
 keeps what consumers see identical whichever code path changed the booking.
 """
@@ -18,6 +19,13 @@ from vfu_common.messaging.outbox import emit
 from placements.bookings.models import Booking
 
 SOURCE: Final = "/vfu/placements"
+# Fields some event types add, taken from the row as it is.
+_ROW_EXTRAS: Final = (
+    "cancelled_by_organisation_id",
+    "cancel_lead_days",
+    "cancelled_late",
+    "agreement_ends_on",
+)
 _BOOKING_FIELDS: Final = frozenset(BookingV1.model_fields) - {"booking_id", "student_count"}
 
 
@@ -45,7 +53,12 @@ def booking_payload(contract: EventContract, row: Booking, *, student_count: int
     fields["booking_id"] = row.id
     fields["student_count"] = student_count
     extra = contract.payload.model_fields
-    for name in ("cancelled_by_organisation_id", "agreement_ends_on"):
+    for name in (
+        "cancelled_by_organisation_id",
+        "cancel_lead_days",
+        "cancelled_late",
+        "agreement_ends_on",
+    ):
         if name in extra:
             fields[name] = getattr(row, name)
     if contract is PLACEMENT_COMPLETED:

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -82,6 +83,9 @@ def _columns() -> list[Any]:
         Column("reason", String(64), nullable=True),
         Column("reason_detail", String(500), nullable=True),
         Column("cancelled_by_organisation_id", Uuid, nullable=True),
+        # Days from the day of cancelling to the start, and whether that was under notice.
+        Column("cancel_lead_days", Integer, nullable=True),
+        Column("cancelled_late", Boolean, nullable=True),
         # The agreement version that covered the booking when it was requested.
         Column("agreement_id", Uuid, nullable=True),
         # Set when the covering agreement ends before the placement does (flagged).
@@ -159,6 +163,8 @@ class Booking:
     reason: str | None
     reason_detail: str | None
     cancelled_by_organisation_id: uuid.UUID | None
+    cancel_lead_days: int | None
+    cancelled_late: bool | None
     agreement_id: uuid.UUID | None
     agreement_ends_on: date | None
     round_id: uuid.UUID | None

@@ -136,6 +136,12 @@ class BookingOut(BaseModel):
     reason: str | None
     reason_detail: str | None
     cancelled_by_organisation_id: uuid.UUID | None
+    cancel_lead_days: int | None = Field(
+        description="Days from the day it was cancelled to the start (cancelled bookings)"
+    )
+    cancelled_late: bool | None = Field(
+        description="Cancelled under the notice (six weeks before the start): a late cancellation"
+    )
     agreement_id: uuid.UUID | None = Field(
         description="The agreement version that covered the booking when it was requested"
     )

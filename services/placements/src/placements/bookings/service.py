@@ -33,6 +33,7 @@ from placements.bookings.schemas import (
     BookingReason,
     BookingStudents,
 )
+from placements.calendar import CALENDAR
 from placements.offers.models import Offer
 from placements.supervision.release import release_for_cancelled, release_for_completed
 
@@ -173,6 +174,8 @@ async def write_booking(
         "reason": None,
         "reason_detail": None,
         "cancelled_by_organisation_id": None,
+        "cancel_lead_days": None,
+        "cancelled_late": None,
         "agreement_id": new.agreement_id,
         "agreement_ends_on": None,
         "round_id": new.round_id,
@@ -285,11 +288,13 @@ async def cancel(
         session,
         booking,
         transitions.CANCEL,
-        values={
-            "reason": data.reason,
-            "reason_detail": data.detail,
-            "cancelled_by_organisation_id": principal.organisation_id,
-        },
+        values=transitions.cancellation(
+            booking,
+            by=principal.organisation_id,
+            reason=data.reason,
+            detail=data.detail,
+            today=CALENDAR.today(),
+        ),
     )
     await release_for_cancelled(session, [booking_id])
     return BookingOut.from_row(row, students)

@@ -15,9 +15,10 @@ cannot deadlock.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +66,31 @@ CANCEL: Final = Transition("cancel", ("requested", "confirmed"), "cancelled", BO
 START: Final = Transition("start", ("confirmed",), "in_progress", PLACEMENT_STARTED)
 COMPLETE: Final = Transition("complete", ("in_progress",), "completed", PLACEMENT_COMPLETED)
 TRANSITIONS: Final = (CONFIRM, DECLINE, CANCEL, START, COMPLETE)
+
+
+# A cancellation less than this many days before the placement starts is late (the
+# platform's default notice; agreements do not state their own yet).
+LATE_CANCELLATION_NOTICE_DAYS: Final = 42
+
+
+def cancellation(
+    booking: Booking,
+    *,
+    by: uuid.UUID | None,
+    reason: str,
+    detail: str | None,
+    today: date,
+) -> dict[str, Any]:
+    """The values a cancellation writes: why, by whom, and its lead time (days from the
+    day of cancelling to the start), late when under the notice."""
+    lead = (booking.start_date - today).days
+    return {
+        "reason": reason,
+        "reason_detail": detail,
+        "cancelled_by_organisation_id": by,
+        "cancel_lead_days": lead,
+        "cancelled_late": lead < LATE_CANCELLATION_NOTICE_DAYS,
+    }
 
 
 def places_taken(status: str, requested: int, confirmed: int) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placements.bookings import repository as bookings
 from placements.bookings import transitions as booking_transitions
+from placements.calendar import CALENDAR
 from placements.offers import errors
 from placements.offers import transitions as offer_transitions
 from placements.offers.models import Offer
@@ -44,16 +45,15 @@ async def withdraw(session: AsyncSession, offer: Offer, *, reason: str | None) -
     if any(booking.status not in booking_transitions.CANCEL.sources for booking in live):
         raise errors.placements_in_progress(offer.id)
     held, confirmed = offer.held_places, offer.confirmed_places
+    today = CALENDAR.today()
     for booking in live:
         await booking_transitions.apply(
             session,
             booking,
             booking_transitions.CANCEL,
-            values={
-                "reason": REASON,
-                "reason_detail": reason,
-                "cancelled_by_organisation_id": offer.provider_id,
-            },
+            values=booking_transitions.cancellation(
+                booking, by=offer.provider_id, reason=REASON, detail=reason, today=today
+            ),
             offer_counters=False,
         )
         released_held, released_confirmed = booking_transitions.places_taken(

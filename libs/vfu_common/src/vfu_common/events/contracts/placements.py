@@ -105,6 +105,12 @@ class BookingCancelledV1(BookingV1):
     """Either side cancelled (``reason``), or the offer was withdrawn (``offer_withdrawn``)."""
 
     cancelled_by_organisation_id: uuid.UUID | None = None
+    cancel_lead_days: int | None = Field(
+        default=None, description="Days from the day of cancelling to the start"
+    )
+    cancelled_late: bool | None = Field(
+        default=None, description="Under the notice before the start: a late cancellation"
+    )
 
 
 class BookingAgreementEndedV1(BookingV1):
