@@ -252,6 +252,7 @@ BAD_OFFERS: list[tuple[dict[str, Any], list[Any], str]] = [
     ({"term": "2027-ST"}, ["term"], "string_pattern_mismatch"),
     ({"programme_code": "Sjuksköterska!"}, ["programme_code"], "string_pattern_mismatch"),
     ({"requirements": [""]}, ["requirements", 0], "string_too_short"),
+    ({"release_on": "2027-09-07"}, ["release_on"], "release_after_start"),
     ({"colour": "blue"}, ["colour"], "extra_forbidden"),
 ]
 

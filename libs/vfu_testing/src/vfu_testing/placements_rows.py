@@ -79,6 +79,8 @@ def offer_row(
         "auto_confirm": False,
         "requirements": "[]",
         "published_at": now,
+        "release_on": None,
+        "released_at": None,
         "version": 1,
         "created_at": now,
         "updated_at": now,

@@ -1,5 +1,6 @@
 """Allocation runs of planning rounds (input snapshot, result, report); on bookings, the
-round a published allocation made it from, and a cancellation's lead time and lateness.
+round a published allocation made it from, and a cancellation's lead time and lateness;
+on offers, the day their free places open to every university.
 
 Revision ID: 0012
 Revises: 0011
@@ -16,6 +17,30 @@ revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
+
+
+# SQLite's batch mode copies capacity_offers to a new table and cannot carry this
+# expression index over (it is not reflected): drop it before and make it again after.
+_FREE_PLACES_INDEX = "ix_capacity_offers_search_free_places"
+
+
+def _drop_free_places_index() -> None:
+    op.drop_index(_FREE_PLACES_INDEX, table_name="capacity_offers")
+
+
+def _create_free_places_index() -> None:
+    op.create_index(
+        _FREE_PLACES_INDEX,
+        "capacity_offers",
+        [
+            "status",
+            "profession_code",
+            "term",
+            sa.literal_column("(places - held_places - confirmed_places)"),
+            "id",
+        ],
+        unique=False,
+    )
 
 
 # Frozen: the DDL as this revision ran it, not a call into today's table declarations.
@@ -71,9 +96,24 @@ def upgrade() -> None:
     op.add_column("bookings", sa.Column("round_id", sa.Uuid(), nullable=True))
     op.add_column("bookings", sa.Column("cancel_lead_days", sa.Integer(), nullable=True))
     op.add_column("bookings", sa.Column("cancelled_late", sa.Boolean(), nullable=True))
+    _drop_free_places_index()
+    with op.batch_alter_table("capacity_offers") as batch:
+        batch.add_column(sa.Column("release_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("released_at", UtcDateTime(), nullable=True))
+        batch.create_check_constraint(
+            op.f("ck_capacity_offers_released_before_start"),
+            "release_on IS NULL OR release_on <= start_date",
+        )
+    _create_free_places_index()
 
 
 def downgrade() -> None:
+    _drop_free_places_index()
+    with op.batch_alter_table("capacity_offers") as batch:
+        batch.drop_constraint(op.f("ck_capacity_offers_released_before_start"), type_="check")
+        batch.drop_column("released_at")
+        batch.drop_column("release_on")
+    _create_free_places_index()
     with op.batch_alter_table("bookings") as batch:
         for column in ("cancelled_late", "cancel_lead_days", "round_id"):
             batch.drop_column(column)

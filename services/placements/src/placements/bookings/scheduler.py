@@ -1,6 +1,6 @@
 """The placement lifecycle: confirmed bookings start on their first day, placements in
-progress complete after their last day, and each planning round's passed gates are
-announced.
+progress complete after their last day, offers open to every university on their release
+date, and each planning round's passed gates are announced.
 
 One replica acts at a time, under the database lease ``placements-lifecycle``. The lease
 only saves work: each step is a conditional UPDATE on the booking's status, so even two
@@ -23,6 +23,7 @@ from vfu_common.scheduler import LeasedScheduler
 
 from placements.bookings import service
 from placements.calendar import CALENDAR
+from placements.offers import release
 from placements.rounds import service as rounds
 from placements.settings import Settings
 
@@ -35,6 +36,7 @@ class TickReport:
 
     started: list[uuid.UUID] = field(default_factory=list)
     completed: list[uuid.UUID] = field(default_factory=list)
+    released: list[uuid.UUID] = field(default_factory=list)
     rounds_announced: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -71,6 +73,9 @@ class LifecycleScheduler(LeasedScheduler):
         for booking_id in await self.due(service.due_completions, day):
             if await self.step(service.complete_if_due, booking_id, day):
                 report.completed.append(booking_id)
+        for offer_id in await self.due(release.due_releases, day):
+            if await self.step(release.release_if_due, offer_id, day):
+                report.released.append(offer_id)
         for round_id in await self.due(rounds.due_gate_announcements, day):
             if await self.step(rounds.announce_passed_gates, round_id, day):
                 report.rounds_announced.append(round_id)

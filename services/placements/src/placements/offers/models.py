@@ -101,6 +101,9 @@ def _columns(published_at_rule: str = PUBLISHED_AT_RULE) -> list[Any]:
         Column("latitude", Float, nullable=True),
         Column("longitude", Float, nullable=True),
         Column("published_at", UtcDateTime, nullable=True),
+        # The day free places open to every university, and when that was done.
+        Column("release_on", Date, nullable=True),
+        Column("released_at", UtcDateTime, nullable=True),
         Column("version", Integer, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
         Column("updated_at", UtcDateTime, nullable=False),
@@ -112,6 +115,7 @@ def _columns(published_at_rule: str = PUBLISHED_AT_RULE) -> list[Any]:
             "supervision_model <> 'peer_2_to_1' OR (places / 2) * 2 = places", "peer_places_even"
         ),
         _check("end_date >= start_date", "dates_ordered"),
+        _check("release_on IS NULL OR release_on <= start_date", "released_before_start"),
         _check(one_of("level", LEVELS), "level_known"),
         _check(one_of("supervision_model", SUPERVISION_MODELS), "supervision_model_known"),
         _check(one_of("visibility", VISIBILITIES), "visibility_known"),
@@ -158,6 +162,8 @@ class Offer:
     latitude: float | None
     longitude: float | None
     published_at: datetime | None
+    release_on: date | None
+    released_at: datetime | None
     version: int
     created_at: datetime
     updated_at: datetime

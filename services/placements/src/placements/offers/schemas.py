@@ -70,6 +70,7 @@ _OFFER_RULES: Final = cross_field_rules(
     dates_outside_term="start_date and end_date lie inside the term's window",
     end_before_start="end_date is not before start_date",
     odd_places_for_peer_model="peer_2_to_1 offers have an even number of places",
+    release_after_start="release_on is not after start_date",
 )
 
 
@@ -94,6 +95,19 @@ class OfferFields(_Input):
     auto_confirm: bool = Field(
         default=False, description="Confirm a booking request at once, without the provider"
     )
+    release_on: date | None = Field(
+        default=None,
+        description="On this day, places still free open to every university (visibility "
+        "all), announced by offer.released; at the latest the start date",
+    )
+
+    @field_validator("release_on")
+    @classmethod
+    def _release_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value > start:
+            raise PydanticCustomError("release_after_start", "release_on is after the start_date")
+        return value
 
     @field_validator("start_date")
     @classmethod
@@ -137,12 +151,15 @@ class OfferCreate(OfferFields):
 
 
 # A published offer is already in universities' plans: only these may still change.
-PUBLISHED_EDITABLE: Final = frozenset({"places", "requirements", "visibility", "auto_confirm"})
+PUBLISHED_EDITABLE: Final = frozenset(
+    {"places", "requirements", "visibility", "auto_confirm", "release_on"}
+)
 
 
 class OfferUpdate(_Input):
     """Fields to change. A draft may change every field; a published offer only places,
-    requirements, visibility and auto_confirm. Absent fields keep their value."""
+    requirements, visibility, auto_confirm and release_on. Absent fields keep their value
+    (release_on null: no release date)."""
 
     model_config = ConfigDict(json_schema_extra=_OFFER_RULES)
 
@@ -158,6 +175,7 @@ class OfferUpdate(_Input):
     requirements: Requirements | None = never_null()
     visibility: Visibility | None = never_null()
     auto_confirm: bool | None = never_null()
+    release_on: date | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""
@@ -200,6 +218,8 @@ class OfferOut(BaseModel):
     latitude: float | None
     longitude: float | None
     published_at: datetime | None
+    release_on: date | None
+    released_at: datetime | None = Field(description="When its release date opened it to all")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -136,6 +136,7 @@ def new_offer_row(fields: OfferFields, unit: Unit, *, publish: bool, now: dateti
         "provider_id": unit.provider_id,
         "held_places": 0,
         "confirmed_places": 0,
+        "released_at": None,
         "version": 1,
         "created_at": now,
         "updated_at": now,

@@ -40,6 +40,9 @@ class OfferV1(EventPayload):
     status: OfferStatus
     municipality_code: str
     care_setting: str
+    release_on: date | None = Field(
+        default=None, description="The day its free places open to every university"
+    )
 
 
 class OfferPublishedV1(OfferV1):
@@ -52,6 +55,11 @@ class OfferUpdatedV1(OfferV1):
 
 class OfferClosedV1(OfferV1):
     """The offer takes no more bookings; existing bookings stand."""
+
+
+class OfferReleasedV1(OfferV1):
+    """The offer's release date came: its free places are open to every university
+    (visibility ``all``), whatever its visibility was."""
 
 
 class OfferWithdrawnV1(OfferV1):
@@ -183,6 +191,7 @@ class SupervisorReleasedV1(SupervisorAssignmentV1):
 OFFER_PUBLISHED = register("vfu.placements.offer.published.v1", OfferPublishedV1, "offer")
 OFFER_UPDATED = register("vfu.placements.offer.updated.v1", OfferUpdatedV1, "offer")
 OFFER_CLOSED = register("vfu.placements.offer.closed.v1", OfferClosedV1, "offer")
+OFFER_RELEASED = register("vfu.placements.offer.released.v1", OfferReleasedV1, "offer")
 OFFER_WITHDRAWN = register("vfu.placements.offer.withdrawn.v1", OfferWithdrawnV1, "offer")
 BOOKING_REQUESTED = register("vfu.placements.booking.requested.v1", BookingRequestedV1, "booking")
 BOOKING_CONFIRMED = register("vfu.placements.booking.confirmed.v1", BookingConfirmedV1, "booking")
