@@ -46,6 +46,7 @@ HEADER = [
     "visibility",
     "requirements",
     "auto_confirm",
+    "release_on",
 ]
 
 
@@ -72,6 +73,7 @@ def row(unit_id: str = "", hsa_id: str = "", **overrides: str) -> list[str]:
         "visibility": "all",
         "requirements": "Swedish C1 | criminal-record extract",
         "auto_confirm": "nej",
+        "release_on": "",
     } | overrides
     return [values[name] for name in HEADER]
 
@@ -142,8 +144,14 @@ async def test_a_semicolon_csv_creates_every_offer_as_drafts(
     content = csv_file(
         [
             row(unit_id),
-            row(hsa_id=HSA_ID, places="2", supervision_model="peer_2_to_1", auto_confirm="Ja"),
-            ["", "", "", "", "", "", "", "", "", "", "", "", ""],  # a blank line is skipped
+            row(
+                hsa_id=HSA_ID,
+                places="2",
+                supervision_model="peer_2_to_1",
+                auto_confirm="Ja",
+                release_on="2027-08-16",
+            ),
+            [""] * len(HEADER),  # a blank line is skipped
             row(unit_id, programme_code="", requirements="", visibility="", auto_confirm=""),
         ]
     )
@@ -163,6 +171,7 @@ async def test_a_semicolon_csv_creates_every_offer_as_drafts(
     assert first["requirements"] == '["Swedish C1", "criminal-record extract"]'
     assert (first["start_date"], first["municipality_code"]) == (date(2027, 9, 6), "1280")
     assert (peer["places"], peer["auto_confirm"]) == (2, True)
+    assert (first["release_on"], peer["release_on"]) == (None, date(2027, 8, 16))
     assert (bare["programme_code"], bare["visibility"], bare["requirements"]) == (
         None,
         "partners",

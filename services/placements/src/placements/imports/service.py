@@ -42,7 +42,13 @@ REQUIRED_COLUMNS: Final = (
     "places",
     "supervision_model",
 )
-OPTIONAL_COLUMNS: Final = ("programme_code", "visibility", "requirements", "auto_confirm")
+OPTIONAL_COLUMNS: Final = (
+    "programme_code",
+    "visibility",
+    "requirements",
+    "auto_confirm",
+    "release_on",
+)
 COLUMNS: Final = frozenset((*UNIT_COLUMNS, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
 REQUIREMENT_SEPARATOR: Final = "|"
 
