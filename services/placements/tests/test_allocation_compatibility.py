@@ -1,4 +1,5 @@
-"""Which demand line may take which offer, and at what cost (``allocation.compatibility``)."""
+"""Which demand line may take which offer, and at what cost (``allocation.compatibility``);
+and the fairness index of a run's report."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from placements.allocation.compatibility import (
     OfferFacts,
     cost,
 )
+from placements.allocation.report import jain
 
 LINE = LineFacts(
     profession_code="sjukskoterska",
@@ -70,3 +72,10 @@ def test_accepted_alternatives_cost_their_penalty() -> None:
     # A county named on the line is in its area.
     by_county = replace(LINE, municipality_codes=(), county_codes=("18",))
     assert cost(by_county, elsewhere) == 0
+
+
+def test_jains_index_is_one_when_alike_and_one_over_n_when_one_takes_all() -> None:
+    assert jain([0.5, 0.5, 0.5]) == 1.0
+    assert jain([1.0, 0.0, 0.0, 0.0]) == 0.25
+    assert jain([1.0, 0.5]) == 0.9  # (1.5)^2 / (2 * 1.25)
+    assert jain([]) is None

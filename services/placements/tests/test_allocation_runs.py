@@ -139,6 +139,17 @@ async def test_a_preview_is_published_as_confirmed_bookings_of_the_round(
         ("others", str(OTHER_UNIVERSITY_ID)): 0.25,
     }
     assert run["report"]["solver"]["status"] == "Optimal"
+    # Jain's index over the fill ratios 1.0 and 0.25 of the two tiers' universities, each
+    # alone in its tier: 1 per tier. Unmet: 6 nursing places, anywhere.
+    assert run["report"]["jain_index"] == {"own and contracted": 1.0, "others": 1.0}
+    assert run["report"]["unmet_demand"] == [
+        {
+            "profession_code": "sjukskoterska",
+            "programme_code": "sjukskoterskeprogrammet",
+            "counties": "any",
+            "places": 6,
+        }
+    ]
     assert await round_bookings(placements_service) == []  # a preview books nothing
 
     published = await round_.publish(run["id"])

@@ -70,17 +70,18 @@ def report_of(snapshot: Snapshot, result: dict[str, Any], allocation: Allocation
     by_tier: dict[str, list[float]] = defaultdict(list)
     for row in fill:
         by_tier[row["tier"]].append(row["fill_ratio"])
-    unmet: dict[tuple[str, str], int] = defaultdict(int)
+    unmet: dict[tuple[str, str, str], int] = defaultdict(int)
     for line in lines:
         short = line["students"] - got[line["id"]]
         if short > 0:
-            unmet[(line["profession_code"], line["programme_code"])] += short
+            area = ",".join(line["counties"]) or "any"
+            unmet[(line["profession_code"], line["programme_code"], area)] += short
     return {
         "fill": fill,
         "jain_index": {tier: jain(values) for tier, values in sorted(by_tier.items())},
         "unmet_demand": [
-            {"profession_code": p, "programme_code": q, "places": n}
-            for (p, q), n in sorted(unmet.items())
+            {"profession_code": p, "programme_code": q, "counties": area, "places": n}
+            for (p, q, area), n in sorted(unmet.items())
         ],
         "solver": {
             "status": allocation.status,

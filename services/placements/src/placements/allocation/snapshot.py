@@ -192,8 +192,16 @@ def _line_entry(line: DemandLine, tier: int) -> dict[str, Any]:
         "course_instance": line.course_instance,
         "start_date": line.start_date.isoformat(),
         "end_date": line.end_date.isoformat(),
+        "counties": _counties_of(line),
         "version": line.version,
     }
+
+
+def _counties_of(line: DemandLine) -> list[str]:
+    """The counties a line asks for, named or by their municipalities (none: anywhere)."""
+    counties = set(json.loads(line.county_codes))
+    counties |= {code[:2] for code in json.loads(line.municipality_codes)}
+    return sorted(counties)
 
 
 async def _bounds(
