@@ -33,6 +33,7 @@ from services.placements.tests.booking_kit import (
     problem_code,
 )
 from services.placements.tests.conftest import (
+    OTHER_PROVIDER,
     OTHER_UNIVERSITY,
     OTHER_UNIVERSITY_ID,
     PROVIDER,
@@ -187,6 +188,11 @@ async def test_each_university_reads_only_its_own_lines(
     as_other = (await placements_service.call(OTHER_UNIVERSITY, "GET", run_path)).json()
     assert [p["demand_line_id"] for p in as_other["places"]] == [round_.lines[OTHER_UNIVERSITY_ID]]
     assert as_other["report"] is None  # the report is the coordinator's
+    # The provider sees the places on its own offer, every university's.
+    as_provider = (await placements_service.call(PROVIDER, "GET", run_path)).json()
+    assert sorted(p["places"] for p in as_provider["places"]) == [2, 8]
+    assert as_provider["report"] is None
+    assert (await placements_service.call(OTHER_PROVIDER, "GET", run_path)).json()["places"] == []
     explained = await placements_service.call(OTHER_UNIVERSITY, "GET", f"{run_path}/explanations")
     assert explained.status_code == 200, explained.text
     [mine] = explained.json()

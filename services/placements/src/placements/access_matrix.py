@@ -26,7 +26,10 @@ _DEMAND_READERS = "the line's university, the round's coordinator, admins; other
 _RUNS = f"{_ROUND}/allocations"
 _RUN = f"{_RUNS}/{{run_id}}"
 _ROUND_OWNER = "the round's own organisation; admins"
-_RUN_READERS = "every reader; places and explanations of its own lines (coordinator: all)"
+_RUN_READERS = (
+    "every reader; a university its own lines' places and explanations, a provider the "
+    "places on its offers, the round's coordinator all"
+)
 _BOOKING_PARTIES = "the booking university, the offer's provider, coordinators, admins"
 _BOOKING_READERS = ("university", "provider", "coordinator", "admin")
 

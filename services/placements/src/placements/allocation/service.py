@@ -233,11 +233,20 @@ def _own_lines(principal: Principal, round_: PlanningRound, snap: dict[str, Any]
     return {line["id"] for line in snap["lines"] if line["university_id"] == mine}
 
 
+def _own_offers(principal: Principal, snap: dict[str, Any]) -> set[str]:
+    """The offers of a provider (whose places it is told of: its bookings to be)."""
+    if not principal.has_role("provider") or principal.organisation_id is None:
+        return set()
+    mine = str(principal.organisation_id)
+    return {offer["id"] for offer in snap["offers"] if offer["provider_id"] == mine}
+
+
 def to_out(principal: Principal, round_: PlanningRound, run: AllocationRun) -> RunOut:
-    """The API view of a run for ``principal``: its own lines' places; the report for the
-    coordinator only."""
+    """The API view of a run for ``principal``: the places of its own lines (a
+    university) or on its own offers (a provider); the report for the coordinator only."""
     snap = json.loads(run.input_snapshot)
     visible = _own_lines(principal, round_, snap)
+    offers = _own_offers(principal, snap)
     result = json.loads(run.result) if run.result else {"places": []}
     manager = authority.may_manage(principal, round_)
     return RunOut(
@@ -250,7 +259,7 @@ def to_out(principal: Principal, round_: PlanningRound, run: AllocationRun) -> R
         places=[
             PlacesOut(demand_line_id=uuid.UUID(d), offer_id=uuid.UUID(s), places=n)
             for d, s, n in result["places"]
-            if d in visible
+            if d in visible or s in offers
         ],
         report=_summary(json.loads(run.report)) if manager and run.report else None,
         error=run.error,
