@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from vfu_allocation import Allocation
@@ -76,6 +77,7 @@ def report_of(snapshot: Snapshot, result: dict[str, Any], allocation: Allocation
         if short > 0:
             area = ",".join(line["counties"]) or "any"
             unmet[(line["profession_code"], line["programme_code"], area)] += short
+    reach = _Reach.of(snapshot)
     return {
         "fill": fill,
         "jain_index": {tier: jain(values) for tier, values in sorted(by_tier.items())},
@@ -92,18 +94,42 @@ def report_of(snapshot: Snapshot, result: dict[str, Any], allocation: Allocation
                 for s in allocation.stages
             ],
         },
-        "lines": [_explain(snapshot, result, line, got) for line in lines],
+        "lines": [_explain(snapshot, result, line, got, reach) for line in lines],
     }
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """Read once from the snapshot's pairs (a national round has ~150,000): the lines
+    with any offer they may take, and per tier the places its lines could take."""
+
+    paired: frozenset[str]
+    offered_in_tier: dict[int, int]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> _Reach:
+        tier_of = {line["id"]: line["tier"] for line in snapshot["lines"]}
+        places = {offer["id"]: offer["places"] for offer in snapshot["offers"]}
+        reachable: dict[int, set[str]] = defaultdict(set)
+        for pair in snapshot["pairs"]:
+            reachable[tier_of[pair["line"]]].add(pair["offer"])
+        return cls(
+            paired=frozenset(pair["line"] for pair in snapshot["pairs"]),
+            offered_in_tier={t: sum(places[o] for o in offers) for t, offers in reachable.items()},
+        )
+
+
 def _explain(
-    snapshot: Snapshot, result: dict[str, Any], line: dict[str, Any], got: dict[str, int]
+    snapshot: Snapshot,
+    result: dict[str, Any],
+    line: dict[str, Any],
+    got: dict[str, int],
+    reach: _Reach,
 ) -> dict[str, Any]:
     """What the line got and, for what it did not get, the deciding reason in words."""
     wanted, allocated = line["students"], got[line["id"]]
     tier = line["tier"]
     tier_name = snapshot["tiers"][tier]
-    pairs = [p for p in snapshot["pairs"] if p["line"] == line["id"]]
     entry: dict[str, Any] = {
         "line_id": line["id"],
         "university_id": line["university_id"],
@@ -115,7 +141,7 @@ def _explain(
         entry["reason"] = "served"
         entry["explanation"] = f"All {wanted} places asked for were allocated."
         return entry
-    if not pairs:
+    if line["id"] not in reach.paired:
         entry["reason"] = "no_matching_offer"
         entry["explanation"] = (
             f"No offer in the round matches this line ({line['profession_code']}, "
@@ -142,8 +168,7 @@ def _explain(
         return entry
     in_tier = [d for d in snapshot["lines"] if d["tier"] == tier]
     asked = sum(d["students"] for d in in_tier)
-    reachable = {p["offer"] for p in snapshot["pairs"] if p["line"] in {d["id"] for d in in_tier}}
-    offered = sum(o["places"] for o in snapshot["offers"] if o["id"] in reachable)
+    offered = reach.offered_in_tier.get(tier, 0)
     outcome = next((t for t in result["tiers"] if t["tier"] == tier), None)
     min_fill = outcome["min_fill"] if outcome else 0.0
     mine = [d for d in in_tier if d["university_id"] == line["university_id"]]
